@@ -1,0 +1,51 @@
+"""What ``gdl info`` reports: the version, the compiled kernels, the BLAS and threads."""
+import os
+import platform
+
+import numpy as np
+
+from gdl import _build_info
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "GDL_NUM_THREADS")
+
+
+def blas_info():
+    """Name and version of the BLAS that numpy's matmul (and so gdl's GEMMs) calls."""
+    try:
+        config = np.show_config(mode="dicts")
+    except TypeError:                           # numpy < 1.26 has no mode argument
+        return "unknown (numpy < 1.26)"
+    blas = config.get("Build Dependencies", {}).get("blas", {})
+    name = blas.get("name", "unknown")
+    version = blas.get("version", "")
+    return f"{name} {version}".strip()
+
+
+def info():
+    """A dict of what this installation of gdl is made of."""
+    threads = {name: os.environ.get(name, "unset") for name in _THREAD_VARIABLES}
+    return {
+        "gdl": _build_info.version,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "kernels": list(_build_info.families),
+        "compiler": _build_info.compiler,
+        "c_flags": _build_info.c_flags,
+        "blas": blas_info(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+    }
+
+
+def format_info(data):
+    """The dict from ``info()`` as aligned ``key: value`` lines."""
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(value)
+        lines.append(f"{key:>10}: {value}")
+    return "\n".join(lines)
