@@ -50,4 +50,100 @@ void gdl_softmax_xent_bwd_f32(const float *p, const int64_t *labels, double glos
 void gdl_softmax_xent_bwd_f64(const double *p, const int64_t *labels, double gloss, double *gx,
                               size_t rows, size_t cols);
 
+/* ---- activation: elementwise over n entries (any shape, flattened) ---------------------- */
+
+/* y = 1 / (1 + exp(-x)), arranged so that exp never overflows. y may alias x. */
+void gdl_sigmoid_fwd_f32(const float *x, float *y, size_t n);
+void gdl_sigmoid_fwd_f64(const double *x, double *y, size_t n);
+
+/* gx = gy * y * (1 - y), from the saved output y. gx may alias gy. */
+void gdl_sigmoid_bwd_f32(const float *y, const float *gy, float *gx, size_t n);
+void gdl_sigmoid_bwd_f64(const double *y, const double *gy, double *gx, size_t n);
+
+/* y = tanh(x). y may alias x. */
+void gdl_tanh_fwd_f32(const float *x, float *y, size_t n);
+void gdl_tanh_fwd_f64(const double *x, double *y, size_t n);
+
+/* gx = gy * (1 - y * y), from the saved output y. gx may alias gy. */
+void gdl_tanh_bwd_f32(const float *y, const float *gy, float *gx, size_t n);
+void gdl_tanh_bwd_f64(const double *y, const double *gy, double *gx, size_t n);
+
+/* y = max(x, 0); a NaN in x stays NaN. y may alias x. */
+void gdl_relu_fwd_f32(const float *x, float *y, size_t n);
+void gdl_relu_fwd_f64(const double *x, double *y, size_t n);
+
+/* gx = gy where y > 0, else 0, from the saved output y. gx may alias gy. */
+void gdl_relu_bwd_f32(const float *y, const float *gy, float *gx, size_t n);
+void gdl_relu_bwd_f64(const double *y, const double *gy, double *gx, size_t n);
+
+/* ---- dropout: inverted dropout over n entries, counter-based randomness ----------------- */
+
+/* mask[i] = 1 (kept) when uniform(seed, i) >= p, else 0; y = x * mask / (1 - p).
+ * uniform(seed, i) in [0, 1) depends only on (seed, i) (Note [dropout randomness] in
+ * dropout.c), so a mask is reproducible. 0 <= p < 1; p == 0 keeps everything. y may alias x. */
+void gdl_dropout_fwd_f32(const float *x, double p, uint64_t seed, float *y, uint8_t *mask,
+                         size_t n);
+void gdl_dropout_fwd_f64(const double *x, double p, uint64_t seed, double *y, uint8_t *mask,
+                         size_t n);
+
+/* gx = gy * mask / (1 - p), where a nonzero mask entry means kept. gx may alias gy. */
+void gdl_dropout_bwd_f32(const float *gy, const uint8_t *mask, double p, float *gx, size_t n);
+void gdl_dropout_bwd_f64(const double *gy, const uint8_t *mask, double p, double *gx,
+                         size_t n);
+
+/* ---- embedding: row gather and scatter-add over a (V, D) table W ------------------------ */
+
+/* out[i, :] = W[idx[i], :] for i < n; idx holds n indices in [0, V); out is (n, D). */
+void gdl_embedding_fwd_f32(const float *W, const int64_t *idx, float *out, size_t n,
+                           size_t D);
+void gdl_embedding_fwd_f64(const double *W, const int64_t *idx, double *out, size_t n,
+                           size_t D);
+
+/* gW[idx[i], :] += gy[i, :] for i < n, in order: repeated indices accumulate and rows not in
+ * idx are untouched. gy is (n, D) and does not overlap gW. */
+void gdl_embedding_bwd_f32(float *gW, const int64_t *idx, const float *gy, size_t n,
+                           size_t D);
+void gdl_embedding_bwd_f64(double *gW, const int64_t *idx, const double *gy, size_t n,
+                           size_t D);
+
+/* out[b, :] = sum over l < L of W[idx[b, l], :]; idx is (B, L), out is (B, D). L may be 0
+ * (out is zeros). */
+void gdl_embedding_bag_fwd_f32(const float *W, const int64_t *idx, float *out, size_t B,
+                               size_t L, size_t D);
+void gdl_embedding_bag_fwd_f64(const double *W, const int64_t *idx, double *out, size_t B,
+                               size_t L, size_t D);
+
+/* gW[idx[b, l], :] += gy[b, :] for every (b, l); gy is (B, D) and does not overlap gW. */
+void gdl_embedding_bag_bwd_f32(float *gW, const int64_t *idx, const float *gy, size_t B,
+                               size_t L, size_t D);
+void gdl_embedding_bag_bwd_f64(double *gW, const int64_t *idx, const double *gy, size_t B,
+                               size_t L, size_t D);
+
+/* ---- optim: parameter updates in place over n entries ----------------------------------- */
+
+/* PyTorch's SGD without dampening or Nesterov: d = g + weight_decay * w; when v (the momentum
+ * buffer, zeros before the first step) is not NULL, v = momentum * v + d and d = v;
+ * then w -= lr * d. Pass v = NULL for plain SGD. No array overlaps another. */
+void gdl_sgd_step_f32(float *w, const float *g, float *v, size_t n, double lr, double momentum,
+                      double weight_decay);
+void gdl_sgd_step_f64(double *w, const double *g, double *v, size_t n, double lr,
+                      double momentum, double weight_decay);
+
+/* PyTorch's Adam (not AdamW), step >= 1 counting this one: d = g + weight_decay * w;
+ * m = beta1 * m + (1 - beta1) * d; v = beta2 * v + (1 - beta2) * d * d;
+ * w -= lr * mhat / (sqrt(vhat) + eps), mhat = m / (1 - beta1^step), vhat = v / (1 - beta2^step).
+ * 0 <= beta1, beta2 < 1. No array overlaps another. */
+void gdl_adam_step_f32(float *w, const float *g, float *m, float *v, size_t n, int64_t step,
+                       double lr, double beta1, double beta2, double eps, double weight_decay);
+void gdl_adam_step_f64(double *w, const double *g, double *m, double *v, size_t n,
+                       int64_t step, double lr, double beta1, double beta2, double eps,
+                       double weight_decay);
+
+/* Sparse-row SGD: W[rows[k], :] -= lr * gR[k, :] for k < n, in order (a repeated row takes
+ * every update). W is (V, D), rows holds n indices in [0, V), gR is (n, D). */
+void gdl_sgd_rows_step_f32(float *W, const int64_t *rows, const float *gR, size_t n, size_t D,
+                           double lr);
+void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, size_t n,
+                           size_t D, double lr);
+
 #endif /* GDL_H */

@@ -1,0 +1,35 @@
+/* Inverted dropout with counter-based randomness.
+ * The bodies live once in dropout.inc, compiled for float and for double. */
+#include "gdl.h"
+
+/* Note [dropout randomness]: the uniform number for entry i is splitmix64's i-th output from
+ * the state mix(seed), computed directly as mix(mix(seed) + (i + 1) * golden). It depends
+ * only on (seed, i): no generator state to carry between calls or threads, and the same seed
+ * always gives the same mask. Seeding through mix(seed) keeps nearby seeds (0, 1, 2, ...)
+ * on unrelated streams. */
+static const uint64_t golden = 0x9e3779b97f4a7c15u;
+
+/* splitmix64's output function: a bijection of 64-bit words that scrambles every bit. */
+static uint64_t mix(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1) from the top 53 bits: every value is an exact double. */
+static double uniform(uint64_t key, size_t i) {
+    uint64_t z = mix(key + ((uint64_t)i + 1) * golden);
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
+#define T float
+#define FN(name) name##_f32
+#include "dropout.inc"
+#undef T
+#undef FN
+
+#define T double
+#define FN(name) name##_f64
+#include "dropout.inc"
+#undef T
+#undef FN

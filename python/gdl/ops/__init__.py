@@ -1,0 +1,18 @@
+"""Every differentiable op: one ``Function`` per op, forward and backward side by side."""
+from gdl.ops.activation import Exp, Log, ReLU, Sigmoid, Tanh
+from gdl.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from gdl.ops.dropout import Dropout
+from gdl.ops.embedding import Embedding, EmbeddingBag
+from gdl.ops.loss import BinaryCrossEntropy, NLL
+from gdl.ops.matmul import Linear, MatMul
+from gdl.ops.reduce import Max, Mean, Sum
+from gdl.ops.shape import (BroadcastTo, Cast, Concat, Expand, Index, IndexSelect, Reshape, Stack,
+                           Transpose)
+from gdl.ops.softmax import LogSoftmax, Softmax, SoftmaxCrossEntropy
+
+__all__ = [
+    "Add", "BinaryCrossEntropy", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
+    "EmbeddingBag", "Exp", "Expand", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax",
+    "MatMul", "Max", "Mean", "Mul", "NLL", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
+    "SoftmaxCrossEntropy", "Stack", "Sub", "Sum", "Tanh", "Transpose",
+]

@@ -1,0 +1,52 @@
+"""Losses whose backward is not a composition of simple ops: NLL and binary cross-entropy."""
+import numpy as np
+
+from gdl.tensor import Function
+
+
+class NLL(Function):
+    """loss = mean over rows of -x[row, label]; x (N, C) log-probabilities, labels (N,)."""
+
+    def forward(self, x, labels):
+        if x.ndim != 2:
+            raise ValueError(f"input must be (N, C) log-probabilities, got shape {x.shape}")
+        if np.shape(labels) != (x.shape[0],):
+            raise ValueError(f"target must have shape ({x.shape[0]},), got {np.shape(labels)}")
+        if x.shape[0] == 0:
+            raise ValueError("input must hold at least one row")
+        labels = np.asarray(labels)
+        if labels.min() < 0 or labels.max() >= x.shape[1]:
+            raise ValueError(f"target must hold class indices in [0, {x.shape[1]}), got values "
+                             f"from {labels.min()} to {labels.max()}")
+        self.shape = x.shape
+        self.dtype = x.dtype
+        self.rows = np.arange(x.shape[0])
+        self.labels = labels
+        return -x[self.rows, labels].mean()
+
+    def backward(self, gy):
+        gx = np.zeros(self.shape, dtype=self.dtype)
+        gx[self.rows, self.labels] = -gy / self.shape[0]
+        return gx
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -mean(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does."""
+
+    def forward(self, p, t):
+        t = np.asarray(t, dtype=p.dtype)
+        if t.shape != p.shape:
+            raise ValueError(f"target must have the input's shape {p.shape}, got {t.shape}")
+        if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1 or np.isnan(p).any()):
+            raise ValueError("input must hold probabilities in [0, 1] (apply sigmoid first)")
+        self.p = p
+        self.t = t
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        return -(t * log_p + (1 - t) * log_q).mean()
+
+    def backward(self, gy):
+        p, t = self.p, self.t
+        denominator = np.maximum(p * (1 - p), 1e-12)
+        return gy * (p - t) / denominator / p.size
