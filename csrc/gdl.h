@@ -13,6 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- BLAS, passed in by the caller ---------------------------------------------------------
+ * Note [BLAS by pointer]: kernels that need a matrix product inside a compiled loop (an LSTM
+ * over a sequence, a convolution's column matrix) take the Fortran GEMM as a function pointer,
+ * so the C library links no BLAS of its own. The Cython wrappers pass scipy's
+ * (scipy.linalg.cython_blas sgemm/dgemm: column-major, arguments by pointer). A row-major
+ * C = A B is computed as the column-major C^T = B^T A^T. */
+typedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
+                            float *a, int *lda, float *b, int *ldb, float *beta, float *c,
+                            int *ldc);
+typedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
+                            double *a, int *lda, double *b, int *ldb, double *beta, double *c,
+                            int *ldc);
+
 /* ---- softmax: over the last axis of a (rows, cols) matrix ------------------------------- */
 
 /* y[r, :] = exp(x[r, :] - max) / sum(exp(x[r, :] - max)); rows may be 0, cols >= 1.
@@ -145,5 +158,9 @@ void gdl_sgd_rows_step_f32(float *W, const int64_t *rows, const float *gR, size_
                            double lr);
 void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, size_t n,
                            size_t D, double lr);
+
+/* ---- conv, pool: convolution and pooling (NCHW) ------------------------------------------ */
+
+/* ---- rnn, lstm: recurrent cells and whole sequences --------------------------------------- */
 
 #endif /* GDL_H */

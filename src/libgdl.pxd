@@ -2,6 +2,13 @@
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 cdef extern from "gdl.h" nogil:
+    ctypedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
+                                 float *alpha, float *a, int *lda, float *b, int *ldb,
+                                 float *beta, float *c, int *ldc)
+    ctypedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
+                                 double *alpha, double *a, int *lda, double *b, int *ldb,
+                                 double *beta, double *c, int *ldc)
+
     # softmax
     void gdl_softmax_fwd_f32(const float *x, float *y, size_t rows, size_t cols)
     void gdl_softmax_fwd_f64(const double *x, double *y, size_t rows, size_t cols)
@@ -81,3 +88,7 @@ cdef extern from "gdl.h" nogil:
                                size_t D, double lr)
     void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, size_t n,
                                size_t D, double lr)
+
+    # conv, pool
+
+    # rnn, lstm
