@@ -11,11 +11,10 @@ import functools
 
 import numpy as np
 
+from gdl import _autograd as _core
+from gdl._autograd import FunctionBase, TensorBase, is_grad_enabled
+
 _FLOATS = (np.float32, np.float64)
-
-
-class _GradMode:
-    enabled = True
 
 
 class no_grad:
@@ -26,12 +25,11 @@ class no_grad:
     """
 
     def __enter__(self):
-        self._previous = _GradMode.enabled
-        _GradMode.enabled = False
+        self._previous = _core.set_grad_enabled(False)
         return self
 
     def __exit__(self, *exc):
-        _GradMode.enabled = self._previous
+        _core.set_grad_enabled(self._previous)
         return False
 
     def __call__(self, fn):
@@ -40,11 +38,6 @@ class no_grad:
             with no_grad():
                 return fn(*args, **kwargs)
         return wrapper
-
-
-def is_grad_enabled():
-    """Whether ops record the graph (False inside ``no_grad``)."""
-    return _GradMode.enabled
 
 
 def _as_array(data, dtype):
@@ -63,7 +56,7 @@ def _as_array(data, dtype):
     return np.asarray(data, dtype=np.float32)
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array that remembers how it was made, so it can be differentiated.
 
     ``Tensor(data, requires_grad=False, dtype=None)``; the book's ``autograd=True`` means
@@ -79,7 +72,7 @@ class Tensor:
     array([[-1.], [-2.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ()                              # the fields live in TensorBase (src/autograd.pyx)
     __array_priority__ = 1000                   # ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None, autograd=None, **book_args):
@@ -95,16 +88,10 @@ class Tensor:
         self._ctx = None
         self._retains_grad = False
 
-    @classmethod
-    def _make(cls, data, ctx):
+    @staticmethod
+    def _make(data, ctx=None):
         """A result of an op: no conversion, no checks (the hot path)."""
-        t = object.__new__(Tensor)
-        t.data = data
-        t.grad = None
-        t._ctx = ctx
-        t.requires_grad = ctx is not None
-        t._retains_grad = False
-        return t
+        return _core.make_tensor(data, ctx)
 
     # ---- plain array facts ------------------------------------------------------------
     @property
@@ -200,7 +187,7 @@ class Tensor:
             if grad.shape != self.data.shape:
                 raise ValueError(f"grad must have the tensor's shape {self.shape}, "
                                  f"got {grad.shape}")
-        _run_backward(self, grad, retain_graph)
+        _core.run_backward(self, grad, retain_graph)
 
     # ---- operators: one line each, the ops live in gdl.ops ------------------------------
     def __add__(self, other):
@@ -350,32 +337,15 @@ def _indices(indices):
     return indices
 
 
-class Function:
+class Function(FunctionBase):
     """One differentiable op: ``forward`` on arrays, ``backward`` from the output's gradient.
 
     ``Op.apply(*inputs, **options)`` runs ``forward(*arrays, **options)`` and, when any input
     requires gradients, records the call so that ``backward(gy)`` later returns one gradient
     per input (None where ``self.needs_input_grad[i]`` is false). Inputs that are not Tensors
     (Python numbers, arrays) are constants: they reach ``forward`` unchanged and get no
-    gradient.
+    gradient. ``apply`` and the backward walk are compiled (src/autograd.pyx).
     """
-
-    __slots__ = ("parents", "needs_input_grad", "__dict__")
-
-    @classmethod
-    def apply(cls, *inputs, **options):
-        fn = cls()
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = fn.forward(*arrays, **options)
-        if type(out) is not np.ndarray:            # numpy returns scalars for 0-d results
-            out = np.asarray(out)
-        if _GradMode.enabled:
-            needs = tuple([isinstance(x, Tensor) and x.requires_grad for x in inputs])
-            if True in needs:
-                fn.parents = inputs
-                fn.needs_input_grad = needs
-                return Tensor._make(out, fn)
-        return Tensor._make(out, None)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -384,83 +354,6 @@ class Function:
         raise NotImplementedError
 
 
-class _Freed:
-    """What a Function becomes once backward has run without retain_graph."""
-
-    def __init__(self, name):
-        self.name = name
-
-
-def _topological_order(root):
-    """Every tensor with a recorded op reachable from root, inputs before outputs."""
-    order = []
-    visited = {id(root)}
-    stack = [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        stack.append((t, True))
-        ctx = t._ctx
-        if isinstance(ctx, _Freed):
-            raise RuntimeError(f"backward through a graph that was already freed (at "
-                               f"{ctx.name}): call backward(retain_graph=True) the first time "
-                               f"to backpropagate through it twice")
-        if ctx is None:
-            continue
-        for parent in ctx.parents:
-            if isinstance(parent, Tensor) and parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, False))
-    return order
-
-
-def _accumulate_leaf(t, g, handed):
-    """Add g into a leaf's .grad, owning the buffer so later in-place adds are safe."""
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
-    if t.grad is None:
-        # Note [gradient ownership]: an op may pass its upstream gradient through unchanged
-        # (Add, Reshape) or as a read-only broadcast view (Sum), so the same memory can reach
-        # two leaves. A leaf keeps the array only if it is a fresh, writable base array that no
-        # other leaf took in this backward; otherwise it copies.
-        if g.base is not None or id(g) in handed or not g.flags.writeable:
-            g = np.array(g, order="C")
-        handed.add(id(g))
-        t.grad = Tensor._make(g, None)
-    else:
-        if g.shape != t.grad.data.shape:
-            raise RuntimeError(f"gradient of shape {g.shape} for a tensor whose .grad has "
-                               f"shape {t.grad.data.shape}")
-        t.grad.data += g
-
-
-def _run_backward(root, grad, retain_graph):
-    order = _topological_order(root)
-    grads = {id(root): grad}
-    handed = set()
-    for t in reversed(order):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        ctx = t._ctx
-        if ctx is None:
-            _accumulate_leaf(t, g, handed)
-            continue
-        if t._retains_grad:
-            t.grad = Tensor._make(np.array(g), None)
-        gxs = ctx.backward(g)
-        if not isinstance(gxs, tuple):
-            gxs = (gxs,)
-        for parent, needs, gx in zip(ctx.parents, ctx.needs_input_grad, gxs):
-            if not needs or gx is None:
-                continue
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = gx if previous is None else previous + gx
-        if not retain_graph:
-            t._ctx = _Freed(type(ctx).__name__)
-
+_core.set_tensor_class(Tensor)
 
 from gdl import ops as _ops  # noqa: E402  (the ops import Tensor and Function from here)
