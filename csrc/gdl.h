@@ -161,6 +161,149 @@ void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, siz
 
 /* ---- conv, pool: convolution and pooling (NCHW) ------------------------------------------ */
 
+/* A window sliding over one (H, W) plane: a kh x kw kernel moved by (sh, sw) >= 1 over the
+ * plane zero-padded by ph rows and pw columns on each side, giving an (OH, OW) plane with
+ * OH = (H + 2 ph - kh) / sh + 1 and OW likewise. The wrappers checked kh <= H + 2 ph and
+ * kw <= W + 2 pw, so OH, OW >= 1. */
+typedef struct {
+    size_t H, W, kh, kw, sh, sw, ph, pw, OH, OW;
+} gdl_window;
+
+/* Note [conv as GEMM]: x is (N, C, H, W), the weight Wt (O, C, kh, kw), y (N, O, OH, OW);
+ * K = C kh kw and P = OH OW. For each chunk of g <= chunk images, im2col lays the columns of
+ * the g images side by side in cols (K, g P), and out (O, g P) = Wt (O, K) @ cols is one GEMM
+ * (gemm: scipy's sgemm/dgemm, Note [BLAS by pointer]), then scattered into y. One GEMM per
+ * chunk, not per image: each BLAS call wakes its threads, and on a busy machine waiting for them
+ * costs more than the small GEMMs themselves. The caller picks chunk >= 1 so that the scratch
+ * stays small, and keeps the scratch across calls. Every product of the sizes fits an int. */
+
+/* cols (K, P) of one image x (C, H, W), row r starting at cols + r ld (ld >= P):
+ * cols[(c, i, j), (oh, ow)] = x[c, oh sh + i - ph, ow sw + j - pw], 0 outside the plane. */
+void gdl_im2col_f32(const float *x, float *cols, size_t ld, size_t C, const gdl_window *w);
+void gdl_im2col_f64(const double *x, double *cols, size_t ld, size_t C, const gdl_window *w);
+
+/* The adjoint of im2col: x (C, H, W) = the sum of every cols entry (rows ld apart) at the x
+ * position it was read from (x is overwritten; padding entries are dropped). */
+void gdl_col2im_f32(const float *cols, size_t ld, float *x, size_t C, const gdl_window *w);
+void gdl_col2im_f64(const double *cols, size_t ld, double *x, size_t C, const gdl_window *w);
+
+/* y = conv2d(x, Wt) + b[o] for N >= 1 images (Note [conv as GEMM]); b may be NULL (no bias).
+ * Scratch: cols (K, chunk P) and out (O, chunk P). */
+void gdl_conv2d_fwd_f32(gdl_sgemm_t gemm, const float *x, const float *Wt, const float *b,
+                        float *y, float *cols, float *out, size_t N, size_t C, size_t O,
+                        size_t chunk, const gdl_window *w);
+void gdl_conv2d_fwd_f64(gdl_dgemm_t gemm, const double *x, const double *Wt, const double *b,
+                        double *y, double *cols, double *out, size_t N, size_t C, size_t O,
+                        size_t chunk, const gdl_window *w);
+
+/* Backward of gdl_conv2d_fwd from x, Wt and the upstream gy (N, O, OH, OW): writes (overwrites)
+ * gx (N, C, H, W), gW (O, C, kh, kw) and gb (O); each may be NULL when not wanted. Scratch:
+ * gyT (O, chunk P); cols (K, chunk P) when gW is wanted, gcols (K, chunk P) when gx is. */
+void gdl_conv2d_bwd_f32(gdl_sgemm_t gemm, const float *x, const float *Wt, const float *gy,
+                        float *gx, float *gW, float *gb, float *cols, float *gyT, float *gcols,
+                        size_t N, size_t C, size_t O, size_t chunk, const gdl_window *w);
+void gdl_conv2d_bwd_f64(gdl_dgemm_t gemm, const double *x, const double *Wt, const double *gy,
+                        double *gx, double *gW, double *gb, double *cols, double *gyT,
+                        double *gcols, size_t N, size_t C, size_t O, size_t chunk,
+                        const gdl_window *w);
+
+/* Pooling runs over planes (H, W) planes of x, (N C) of them, into (OH, OW) planes of y.
+ * Max pooling treats padding as -inf; the wrappers checked ph <= kh / 2 and pw <= kw / 2, so
+ * every window holds a real entry. argmax[p, oh, ow] is the flat index (h W + w) in plane p of
+ * the first largest entry of its window (a NaN counts as largest); H W fits an int32. */
+void gdl_maxpool2d_fwd_f32(const float *x, float *y, int32_t *argmax, size_t planes,
+                           const gdl_window *w);
+void gdl_maxpool2d_fwd_f64(const double *x, double *y, int32_t *argmax, size_t planes,
+                           const gdl_window *w);
+
+/* gx (overwritten) = gy routed to the saved argmax positions, overlapping windows summed. */
+void gdl_maxpool2d_bwd_f32(const float *gy, const int32_t *argmax, float *gx, size_t planes,
+                           const gdl_window *w);
+void gdl_maxpool2d_bwd_f64(const double *gy, const int32_t *argmax, double *gx, size_t planes,
+                           const gdl_window *w);
+
+/* y = the sum of each window divided by kh kw, padding counted as zeros (PyTorch's
+ * count_include_pad=True). */
+void gdl_avgpool2d_fwd_f32(const float *x, float *y, size_t planes, const gdl_window *w);
+void gdl_avgpool2d_fwd_f64(const double *x, double *y, size_t planes, const gdl_window *w);
+
+/* gx (overwritten) = each gy / (kh kw) spread over its window's real entries. */
+void gdl_avgpool2d_bwd_f32(const float *gy, float *gx, size_t planes, const gdl_window *w);
+void gdl_avgpool2d_bwd_f64(const double *gy, double *gx, size_t planes, const gdl_window *w);
+
 /* ---- rnn, lstm: recurrent cells and whole sequences --------------------------------------- */
+
+/* Layout shared by both families: a sequence x is (steps, B, D), time-major; W_ih is
+ * (gates * H, D), W_hh (gates * H, H), b (gates * H), with gates 1 (RNN) or 4 (LSTM), so
+ * that a step is x_t W_ih^T + h_{t-1} W_hh^T + b. The hidden states are kept as hs
+ * (steps + 1, B, H): hs[0] = h0 is set by the caller, step t writes hs[t + 1], and backward
+ * reads hs[0:steps] as every step's h_{t-1}. steps, B, D, H >= 1, and every product of them
+ * the GEMMs see fits an int. gemm is scipy's sgemm/dgemm (Note [BLAS by pointer]). Nothing
+ * aliases anything else. */
+
+/* The vanilla RNN's nonlinearity: h_t = act(x_t W_ih^T + h_{t-1} W_hh^T + b). */
+enum gdl_rnn_act { GDL_RNN_TANH = 0, GDL_RNN_SIGMOID = 1, GDL_RNN_RELU = 2 };
+
+/* RNN forward over all steps; hs[0] = h0 on entry, hs[1:] the outputs on exit. */
+void gdl_rnn_fwd_f32(gdl_sgemm_t gemm, int act, const float *x, const float *W_ih,
+                     const float *W_hh, const float *b, float *hs, size_t steps, size_t B,
+                     size_t D, size_t H);
+void gdl_rnn_fwd_f64(gdl_dgemm_t gemm, int act, const double *x, const double *W_ih,
+                     const double *W_hh, const double *b, double *hs, size_t steps, size_t B,
+                     size_t D, size_t H);
+
+/* RNN backward from the saved hs. gh (steps, B, H) is the upstream gradient of hs[1:] (the
+ * final state's included). Writes gh0 (B, H), gW_ih, gW_hh, gb (overwritten) and gx
+ * (steps, B, D; skipped when NULL); dA (steps, B, H) is scratch. */
+void gdl_rnn_bwd_f32(gdl_sgemm_t gemm, int act, const float *x, const float *W_ih,
+                     const float *W_hh, const float *hs, const float *gh, float *gh0,
+                     float *gx, float *gW_ih, float *gW_hh, float *gb, float *dA, size_t steps,
+                     size_t B, size_t D, size_t H);
+void gdl_rnn_bwd_f64(gdl_dgemm_t gemm, int act, const double *x, const double *W_ih,
+                     const double *W_hh, const double *hs, const double *gh, double *gh0,
+                     double *gx, double *gW_ih, double *gW_hh, double *gb, double *dA,
+                     size_t steps, size_t B, size_t D, size_t H);
+
+/* Note [LSTM gate order]: the 4H gate rows of W_ih, W_hh, b and of the gates G are, in
+ * order, i (input), f (forget), g (candidate), o (output), each H wide, as in PyTorch:
+ * i, f, o = sigmoid(.), g = tanh(.), c = f * c_prev + i * g, h = o * tanh(c). */
+
+/* One LSTM step's elementwise part on G (B, 4H), which holds x W_ih^T + h W_hh^T + b on entry
+ * and the activated gates on exit (backward needs them); writes c and h (B, H). */
+void gdl_lstm_cell_fwd_f32(float *G, const float *c_prev, float *c, float *h, size_t B,
+                           size_t H);
+void gdl_lstm_cell_fwd_f64(double *G, const double *c_prev, double *c, double *h, size_t B,
+                           size_t H);
+
+/* Backward of gdl_lstm_cell_fwd from its activated G, c_prev and c: gh and gc (B, H) are the
+ * upstream gradients of h and c; writes dG (B, 4H), the gradient of the preactivations, and
+ * replaces gc with the gradient of c_prev. */
+void gdl_lstm_cell_bwd_f32(const float *G, const float *c_prev, const float *c,
+                           const float *gh, float *gc, float *dG, size_t B, size_t H);
+void gdl_lstm_cell_bwd_f64(const double *G, const double *c_prev, const double *c,
+                           const double *gh, double *gc, double *dG, size_t B, size_t H);
+
+/* LSTM forward over all steps: hs[0], cs[0] = h0, c0 on entry; G (steps, B, 4H) receives the
+ * activated gates, hs[1:] and cs[1:] every step's h and c. */
+void gdl_lstm_fwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih, const float *W_hh,
+                      const float *b, float *G, float *hs, float *cs, size_t steps, size_t B,
+                      size_t D, size_t H);
+void gdl_lstm_fwd_f64(gdl_dgemm_t gemm, const double *x, const double *W_ih,
+                      const double *W_hh, const double *b, double *G, double *hs, double *cs,
+                      size_t steps, size_t B, size_t D, size_t H);
+
+/* LSTM backward from the saved G, hs, cs. gh (steps, B, H) is the upstream gradient of hs[1:]
+ * (the final state's included); gc (B, H) is that of cs[steps] on entry and of c0 on exit.
+ * Writes gh0 (B, H), gW_ih, gW_hh, gb (overwritten) and gx (steps, B, D; skipped when NULL);
+ * dG (steps, B, 4H) is scratch. */
+void gdl_lstm_bwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih, const float *W_hh,
+                      const float *G, const float *hs, const float *cs, const float *gh,
+                      float *gc, float *gh0, float *gx, float *gW_ih, float *gW_hh, float *gb,
+                      float *dG, size_t steps, size_t B, size_t D, size_t H);
+void gdl_lstm_bwd_f64(gdl_dgemm_t gemm, const double *x, const double *W_ih,
+                      const double *W_hh, const double *G, const double *hs, const double *cs,
+                      const double *gh, double *gc, double *gh0, double *gx, double *gW_ih,
+                      double *gW_hh, double *gb, double *dG, size_t steps, size_t B, size_t D,
+                      size_t H);
 
 #endif /* GDL_H */

@@ -135,3 +135,14 @@ cdef inline double check_real(object value, str name) except? -1.0:
     if not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     return float(value)
+
+
+cdef inline tuple check_pair(object value, str name, Py_ssize_t minimum):
+    """value as a pair (a, b) of ints >= minimum: PyTorch's kernel_size=3 or (3, 5)."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all([isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                  for v in pair]):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if pair[0] < minimum or pair[1] < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])

@@ -1,5 +1,5 @@
 # The Cython mirror of csrc/gdl.h: the contracts are written there.
-from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 cdef extern from "gdl.h" nogil:
     ctypedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
@@ -90,5 +90,82 @@ cdef extern from "gdl.h" nogil:
                                size_t D, double lr)
 
     # conv, pool
+    ctypedef struct gdl_window:
+        size_t H, W, kh, kw, sh, sw, ph, pw, OH, OW
+    void gdl_im2col_f32(const float *x, float *cols, size_t ld, size_t C, const gdl_window *w)
+    void gdl_im2col_f64(const double *x, double *cols, size_t ld, size_t C,
+                        const gdl_window *w)
+    void gdl_col2im_f32(const float *cols, size_t ld, float *x, size_t C, const gdl_window *w)
+    void gdl_col2im_f64(const double *cols, size_t ld, double *x, size_t C,
+                        const gdl_window *w)
+    void gdl_conv2d_fwd_f32(gdl_sgemm_t gemm, const float *x, const float *Wt, const float *b,
+                            float *y, float *cols, float *out, size_t N, size_t C, size_t O,
+                            size_t chunk, const gdl_window *w)
+    void gdl_conv2d_fwd_f64(gdl_dgemm_t gemm, const double *x, const double *Wt,
+                            const double *b, double *y, double *cols, double *out, size_t N,
+                            size_t C, size_t O, size_t chunk, const gdl_window *w)
+    void gdl_conv2d_bwd_f32(gdl_sgemm_t gemm, const float *x, const float *Wt, const float *gy,
+                            float *gx, float *gW, float *gb, float *cols, float *gyT,
+                            float *gcols, size_t N, size_t C, size_t O, size_t chunk,
+                            const gdl_window *w)
+    void gdl_conv2d_bwd_f64(gdl_dgemm_t gemm, const double *x, const double *Wt,
+                            const double *gy, double *gx, double *gW, double *gb, double *cols,
+                            double *gyT, double *gcols, size_t N, size_t C, size_t O,
+                            size_t chunk, const gdl_window *w)
+    void gdl_maxpool2d_fwd_f32(const float *x, float *y, int32_t *argmax, size_t planes,
+                               const gdl_window *w)
+    void gdl_maxpool2d_fwd_f64(const double *x, double *y, int32_t *argmax, size_t planes,
+                               const gdl_window *w)
+    void gdl_maxpool2d_bwd_f32(const float *gy, const int32_t *argmax, float *gx,
+                               size_t planes, const gdl_window *w)
+    void gdl_maxpool2d_bwd_f64(const double *gy, const int32_t *argmax, double *gx,
+                               size_t planes, const gdl_window *w)
+    void gdl_avgpool2d_fwd_f32(const float *x, float *y, size_t planes, const gdl_window *w)
+    void gdl_avgpool2d_fwd_f64(const double *x, double *y, size_t planes, const gdl_window *w)
+    void gdl_avgpool2d_bwd_f32(const float *gy, float *gx, size_t planes, const gdl_window *w)
+    void gdl_avgpool2d_bwd_f64(const double *gy, double *gx, size_t planes,
+                               const gdl_window *w)
 
     # rnn, lstm
+    enum gdl_rnn_act:
+        GDL_RNN_TANH
+        GDL_RNN_SIGMOID
+        GDL_RNN_RELU
+    void gdl_rnn_fwd_f32(gdl_sgemm_t gemm, int act, const float *x, const float *W_ih,
+                         const float *W_hh, const float *b, float *hs, size_t steps, size_t B,
+                         size_t I, size_t H)
+    void gdl_rnn_fwd_f64(gdl_dgemm_t gemm, int act, const double *x, const double *W_ih,
+                         const double *W_hh, const double *b, double *hs, size_t steps,
+                         size_t B, size_t I, size_t H)
+    void gdl_rnn_bwd_f32(gdl_sgemm_t gemm, int act, const float *x, const float *W_ih,
+                         const float *W_hh, const float *hs, const float *gh, float *gh0,
+                         float *gx, float *gW_ih, float *gW_hh, float *gb, float *dA,
+                         size_t steps, size_t B, size_t I, size_t H)
+    void gdl_rnn_bwd_f64(gdl_dgemm_t gemm, int act, const double *x, const double *W_ih,
+                         const double *W_hh, const double *hs, const double *gh, double *gh0,
+                         double *gx, double *gW_ih, double *gW_hh, double *gb, double *dA,
+                         size_t steps, size_t B, size_t I, size_t H)
+    void gdl_lstm_cell_fwd_f32(float *G, const float *c_prev, float *c, float *h, size_t B,
+                               size_t H)
+    void gdl_lstm_cell_fwd_f64(double *G, const double *c_prev, double *c, double *h,
+                               size_t B, size_t H)
+    void gdl_lstm_cell_bwd_f32(const float *G, const float *c_prev, const float *c,
+                               const float *gh, float *gc, float *dG, size_t B, size_t H)
+    void gdl_lstm_cell_bwd_f64(const double *G, const double *c_prev, const double *c,
+                               const double *gh, double *gc, double *dG, size_t B, size_t H)
+    void gdl_lstm_fwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih,
+                          const float *W_hh, const float *b, float *G, float *hs, float *cs,
+                          size_t steps, size_t B, size_t I, size_t H)
+    void gdl_lstm_fwd_f64(gdl_dgemm_t gemm, const double *x, const double *W_ih,
+                          const double *W_hh, const double *b, double *G, double *hs,
+                          double *cs, size_t steps, size_t B, size_t I, size_t H)
+    void gdl_lstm_bwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih,
+                          const float *W_hh, const float *G, const float *hs, const float *cs,
+                          const float *gh, float *gc, float *gh0, float *gx, float *gW_ih,
+                          float *gW_hh, float *gb, float *dG, size_t steps, size_t B,
+                          size_t I, size_t H)
+    void gdl_lstm_bwd_f64(gdl_dgemm_t gemm, const double *x, const double *W_ih,
+                          const double *W_hh, const double *G, const double *hs,
+                          const double *cs, const double *gh, double *gc, double *gh0,
+                          double *gx, double *gW_ih, double *gW_hh, double *gb, double *dG,
+                          size_t steps, size_t B, size_t I, size_t H)

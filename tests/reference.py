@@ -133,3 +133,52 @@ def sgd_rows_step(W, rows, gR, lr):
     for k, row in enumerate(rows):
         W[row] -= lr * gR[k]
     return W
+
+
+# ---- conv, pool (NCHW) ------------------------------------------------------------------------
+
+def get_image_section(layer, row_from, row_to, col_from, col_to):
+    """The book's chapter-10 helper: the same patch of every image, (N, C, rows, cols)."""
+    return layer[:, :, row_from:row_to, col_from:col_to]
+
+
+def conv2d(x, W, b=None, stride=1, padding=0):
+    """The book's loop over every kernel-sized patch, each patch dotted with every kernel."""
+    N, C, H, Wd = x.shape
+    O, _, kh, kw = W.shape
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    OH = (H + 2 * padding - kh) // stride + 1
+    OW = (Wd + 2 * padding - kw) // stride + 1
+    y = np.zeros((N, O, OH, OW), dtype=x.dtype)
+    for row in range(OH):
+        for col in range(OW):
+            r, c = row * stride, col * stride
+            section = get_image_section(x, r, r + kh, c, c + kw)
+            y[:, :, row, col] = section.reshape(N, -1).dot(W.reshape(O, -1).T)
+    if b is not None:
+        y += b.reshape(1, O, 1, 1)
+    return y
+
+
+def _pool(x, kernel, stride, padding, reduce, fill):
+    N, C, H, W = x.shape
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)),
+               constant_values=fill)
+    OH = (H + 2 * padding - kernel) // stride + 1
+    OW = (W + 2 * padding - kernel) // stride + 1
+    y = np.zeros((N, C, OH, OW), dtype=x.dtype)
+    for row in range(OH):
+        for col in range(OW):
+            r, c = row * stride, col * stride
+            y[:, :, row, col] = reduce(x[:, :, r:r + kernel, c:c + kernel], axis=(2, 3))
+    return y
+
+
+def maxpool2d(x, kernel, stride=None, padding=0):
+    """The largest entry of every window; padding is -inf, so it never wins."""
+    return _pool(x, kernel, stride or kernel, padding, np.max, -np.inf)
+
+
+def avgpool2d(x, kernel, stride=None, padding=0):
+    """The mean of every window, padding counted as zeros (PyTorch's default)."""
+    return _pool(x, kernel, stride or kernel, padding, np.mean, 0)

@@ -116,6 +116,21 @@ def _add_data_commands(commands):
     add_data_commands(commands)
 
 
+def _add_bench_command(commands):
+    from gdl.bench import add_arguments
+    bench = commands.add_parser("bench", help="time gdl against NumPy and PyTorch",
+                                description="Time one training step of each workload in gdl, "
+                                "hand-written NumPy and PyTorch (when installed); print a "
+                                "table and optionally write JSON.")
+    add_arguments(bench)
+    bench.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args):
+    from gdl.bench import run_args
+    return run_args(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="gdl", description="Grokking Deep Learning on a fast compiled CPU engine.")
@@ -125,6 +140,7 @@ def build_parser():
     run = _add_run_command(commands)
     run.set_defaults(run_parser=run)
     _add_data_commands(commands)
+    _add_bench_command(commands)
     info = commands.add_parser("info", help="version, compiled kernels, BLAS and threads")
     info.set_defaults(func=_cmd_info)
     return parser

@@ -2,10 +2,12 @@
 from gdl.nn.layers import (Dropout, Embedding, EmbeddingBag, Flatten, Linear, LogSoftmax, ReLU,
                            Sequential, Sigmoid, Softmax, Tanh)
 from gdl.nn.loss import BCELoss, CrossEntropyLoss, MSELoss, NLLLoss
+from gdl.nn import utils
 from gdl.nn.module import Layer, Module, Parameter
+from gdl.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 
 __all__ = [
     "BCELoss", "CrossEntropyLoss", "Dropout", "Embedding", "EmbeddingBag", "Flatten", "Layer",
-    "Linear", "LogSoftmax", "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Softmax", "Tanh",
+    "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MSELoss", "Module", "NLLLoss", "Parameter",
+    "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "Softmax", "Tanh", "utils",
 ]

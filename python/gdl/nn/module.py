@@ -181,6 +181,11 @@ class Module:
             p.data[...] = value
         return {"missing": missing, "unexpected": unexpected}
 
+    def summary(self, input_shape=None, **options):
+        """Print (and return) the layers, output shapes and parameter counts (chapter 7)."""
+        from gdl.nn.summary import summary
+        return summary(self, input_shape, **options)
+
     def __repr__(self):
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
         for name, module in self._modules.items():

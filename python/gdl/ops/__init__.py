@@ -6,12 +6,13 @@ from gdl.ops.embedding import Embedding, EmbeddingBag
 from gdl.ops.loss import BinaryCrossEntropy, NLL
 from gdl.ops.matmul import Linear, MatMul
 from gdl.ops.reduce import Max, Mean, Sum
+from gdl.ops.rnn import LSTM, RNN, FinalCell
 from gdl.ops.shape import (BroadcastTo, Cast, Concat, Expand, Index, IndexSelect, Reshape, Stack,
                            Transpose)
 from gdl.ops.softmax import LogSoftmax, Softmax, SoftmaxCrossEntropy
 
 __all__ = [
-    "Add", "BinaryCrossEntropy", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
+    "Add", "BinaryCrossEntropy", "FinalCell", "LSTM", "RNN", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
     "EmbeddingBag", "Exp", "Expand", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax",
     "MatMul", "Max", "Mean", "Mul", "NLL", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
     "SoftmaxCrossEntropy", "Stack", "Sub", "Sum", "Tanh", "Transpose",

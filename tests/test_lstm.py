@@ -1,0 +1,149 @@
+"""The LSTM family: gradient checks, the fused kernels against the same LSTM built from simple
+ops (outputs and every gradient), layers, and bad input."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import gdl
+from gdl._kernels import lstm as k
+from gdl.nn.rnn import LSTM, LSTMCell
+from gdl.ops import rnn as R
+from gdl.testing import gradcheck
+
+TOL = {np.float32: 1e-5, np.float64: 1e-10}
+
+
+def _args(T, B, D, H, dtype=np.float64, seed=0, scale=0.5):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((T, B, D)).astype(dtype),
+            rng.standard_normal((B, H)).astype(dtype),
+            rng.standard_normal((B, H)).astype(dtype),
+            (rng.standard_normal((4 * H, D)) * scale).astype(dtype),
+            (rng.standard_normal((4 * H, H)) * scale).astype(dtype),
+            (rng.standard_normal(4 * H) * scale).astype(dtype)]
+
+
+def simple_lstm(x, h, c, W_ih, W_hh, b):
+    """The same LSTM from gdl's simple ops (matmul, sigmoid, tanh, slicing), step by step."""
+    H = h.shape[1]
+    outputs = []
+    for t in range(x.shape[0]):
+        z = x[t].mm(W_ih.T) + h.mm(W_hh.T) + b
+        i = z[:, :H].sigmoid()
+        f = z[:, H:2 * H].sigmoid()
+        g = z[:, 2 * H:3 * H].tanh()
+        o = z[:, 3 * H:].sigmoid()
+        c = f * c + i * g
+        h = o * c.tanh()
+        outputs.append(h)
+    return gdl.stack(outputs), h, c
+
+
+def test_lstm_cell_gradcheck():
+    args = _args(1, 3, 4, 5)
+    gradcheck(lambda x, h, c, Wi, Wh, b: gdl.stack(list(R.lstm_cell(x[0], h, c, Wi, Wh, b))),
+              args)
+
+
+def test_lstm_sequence_gradcheck_five_steps():
+    args = _args(5, 2, 3, 4, seed=1)
+
+    def f(x, h, c, Wi, Wh, b):
+        y, h_n, c_n = R.lstm(x, h, c, Wi, Wh, b)
+        return gdl.stack([(y * y).sum(axis=0), h_n, 2 * c_n])
+    gradcheck(f, args)
+
+
+@pytest.mark.parametrize("T, B, D, H", [(5, 3, 4, 6), (1, 1, 1, 1), (7, 1, 3, 5),
+                                        (3, 5, 13, 7)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_lstm_equals_simple_ops(T, B, D, H, dtype):
+    arrays = _args(T, B, D, H, dtype, seed=T * B + H)
+    upstream = np.random.default_rng(9).standard_normal((T, B, H)).astype(dtype)
+    up_c = np.random.default_rng(8).standard_normal((B, H)).astype(dtype)
+    results = []
+    for build in (R.lstm, simple_lstm):
+        tensors = [gdl.Tensor(a.copy(), requires_grad=True) for a in arrays]
+        y, h_n, c_n = build(*tensors)
+        ((y * upstream).sum() + (c_n * up_c).sum() + h_n.sum()).backward()
+        results.append([y.data, h_n.data, c_n.data] + [t.grad.data for t in tensors])
+    names = ["y", "h_n", "c_n", "gx", "gh0", "gc0", "gW_ih", "gW_hh", "gb"]
+    for name, fused, simple in zip(names, *results):
+        assert fused.dtype == dtype, name
+        assert_allclose(fused, simple, rtol=TOL[dtype], atol=TOL[dtype], err_msg=name)
+
+
+def test_lstm_layer_batch_first_and_state():
+    gdl.manual_seed(0)
+    layer = LSTM(3, 4, batch_first=True).double()
+    x = np.random.default_rng(0).standard_normal((2, 5, 3))
+    y, (h, c) = layer(x)
+    assert y.shape == (2, 5, 4) and h.shape == (1, 2, 4) and c.shape == (1, 2, 4)
+    assert_allclose(y.data[:, -1], h.data[0])
+    y2, _ = layer(x[:, 3:], (h, c))                    # carrying the state on
+    y_all, _ = layer(np.concatenate([x, x[:, 3:]], axis=1))
+    assert_allclose(y2.data, y_all.data[:, 5:], rtol=1e-12)
+
+
+def test_two_layer_lstm_gradcheck():
+    gdl.manual_seed(0)
+    layer = LSTM(2, 3, num_layers=2).double()
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    gradcheck(lambda t: layer(t)[0], [x])
+    y, (h, c) = layer(x)
+    assert h.shape == (2, 2, 3)
+
+
+def test_books_lstm_cell_interface():
+    cell = LSTMCell(n_inputs=4, n_hidden=6, n_output=3)
+    hidden = cell.init_hidden(batch_size=2)
+    assert hidden[0].shape == (2, 6) and hidden[1].shape == (2, 6)
+    output, (h, c) = cell(np.ones((2, 4), dtype=np.float32), hidden)
+    assert output.shape == (2, 3) and h.shape == (2, 6)
+    torch_style = LSTMCell(4, 6)
+    h, c = torch_style(np.ones((2, 4), dtype=np.float32))
+    assert h.shape == (2, 6) and len(list(torch_style.parameters())) == 3
+
+
+def test_lstm_cell_learns_to_count_ones():
+    gdl.manual_seed(0)
+    cell = LSTMCell(n_inputs=1, n_hidden=8, n_output=1)
+    opt = gdl.Adam(cell.parameters(), lr=0.05)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        bits = rng.integers(0, 2, (6, 16, 1)).astype(np.float32)
+        hidden = cell.init_hidden(16)
+        for t in range(6):
+            output, hidden = cell(bits[t], hidden)
+        loss = ((output - bits.sum(axis=0)) ** 2).mean()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.05
+
+
+def test_lstm_kernel_rejects_bad_input():
+    x, h, c, Wi, Wh, b = _args(2, 3, 4, 5)
+    with pytest.raises(TypeError, match="x must be float32 or float64"):
+        k.lstm_fwd(x.astype(np.int64), h, c, Wi, Wh, b)
+    with pytest.raises(ValueError, match="x must be 3-D"):
+        k.lstm_fwd(x[0], h, c, Wi, Wh, b)
+    with pytest.raises(ValueError, match="W_ih must have shape"):
+        k.lstm_fwd(x, h, c, Wi[:, :3], Wh, b)
+    with pytest.raises(ValueError, match="W_hh must be"):
+        k.lstm_fwd(x, h, c, Wi, Wh[:7], b)
+    with pytest.raises(TypeError, match="b must have dtype"):
+        k.lstm_fwd(x, h, c, Wi, Wh, b.astype(np.float32))
+    with pytest.raises(ValueError, match="h0 must have shape"):
+        k.lstm_fwd(x, h[:2], c, Wi, Wh, b)
+    with pytest.raises(ValueError, match="x must be"):
+        k.lstm_fwd(x[:0], h, c, Wi, Wh, b)
+    hs, cs, G = k.lstm_fwd(x, h, c, Wi, Wh, b)
+    with pytest.raises(ValueError, match="gh must have shape"):
+        k.lstm_bwd(x, Wi, Wh, G, hs, cs, hs)
+
+
+def test_lstm_strided_input_matches_contiguous():
+    x, h, c, Wi, Wh, b = _args(4, 3, 6, 5)
+    wide = np.repeat(x, 2, axis=2)[:, :, ::2]
+    assert not wide.flags.c_contiguous
+    assert_allclose(k.lstm_fwd(wide, h, c, Wi, Wh, b)[0], k.lstm_fwd(x, h, c, Wi, Wh, b)[0])
