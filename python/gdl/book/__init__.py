@@ -40,7 +40,7 @@ PROJECTS = [
             "dropout test accuracy >= 0.82 (book: 0.8181)"),
     Project("ch9-mnist", 9, "gdl.book.ch09_mnist",
             "tanh + softmax network on the book's MNIST slice, dropout, batches of 100",
-            "test accuracy >= 0.87 (book: 0.8701)"),
+            "test accuracy ~0.865 (book: 0.8701 with its tanh-derivative slip)"),
     Project("ch11-embeddings", 11, "gdl.book.ch11_embeddings",
             "IMDB sentiment with a bag-of-words embedding, similar words, word2vec analogies",
             "test accuracy >= 0.85 (book: 0.849)"),
