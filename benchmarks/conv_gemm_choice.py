@@ -11,7 +11,8 @@
     followed by col2im).
 Forward plus backward (gx only where a network needs it) of the convolutions of the book's
 chapter-10 network and of bench_conv.py's two-conv network, float32. Prints one JSON object:
-the best of three medians, in milliseconds, per path and layer. Timings on a shared machine are noisy.
+the best of three medians, in milliseconds, per path and layer. Timings on a shared machine
+are noisy.
 """
 import argparse
 import json

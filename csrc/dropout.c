@@ -1,5 +1,7 @@
 /* Inverted dropout with counter-based randomness.
  * The bodies live once in dropout.inc, compiled for float and for double. */
+#include <math.h>
+#include "fastmath.h"
 #include "gdl.h"
 
 /* Note [dropout randomness]: the uniform number for entry i is splitmix64's i-th output from
@@ -10,16 +12,21 @@
 static const uint64_t golden = 0x9e3779b97f4a7c15u;
 
 /* splitmix64's output function: a bijection of 64-bit words that scrambles every bit. */
-static uint64_t mix(uint64_t z) {
+static inline uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     return z ^ (z >> 31);
 }
 
-/* Uniform in [0, 1) from the top 53 bits: every value is an exact double. */
-static double uniform(uint64_t key, size_t i) {
-    uint64_t z = mix(key + ((uint64_t)i + 1) * golden);
-    return (double)(z >> 11) * 0x1.0p-53;
+/* The top 53 bits of entry i's word: uniform(i) = bits53(i) * 2^-53 is an exact double in
+ * [0, 1), so uniform(i) >= p exactly when bits53(i) >= threshold(p), an integer compare. */
+static inline uint64_t bits53(uint64_t key, size_t i) {
+    return mix(key + ((uint64_t)i + 1) * golden) >> 11;
+}
+
+/* The least 53-bit value whose uniform is >= p, for 0 <= p < 1. */
+static uint64_t threshold(double p) {
+    return (uint64_t)ceil(p * 0x1.0p53);
 }
 
 #define T float

@@ -172,10 +172,10 @@ typedef struct {
 /* Note [conv as GEMM]: x is (N, C, H, W), the weight Wt (O, C, kh, kw), y (N, O, OH, OW);
  * K = C kh kw and P = OH OW. For each chunk of g <= chunk images, im2col lays the columns of
  * the g images side by side in cols (K, g P), and out (O, g P) = Wt (O, K) @ cols is one GEMM
- * (gemm: scipy's sgemm/dgemm, Note [BLAS by pointer]), then scattered into y. One GEMM per
- * chunk, not per image: each BLAS call wakes its threads, and on a busy machine waiting for them
- * costs more than the small GEMMs themselves. The caller picks chunk >= 1 so that the scratch
- * stays small, and keeps the scratch across calls. Every product of the sizes fits an int. */
+ * (gemm: scipy's sgemm/dgemm, Note [BLAS by pointer]), then scattered into y. A small chunk
+ * keeps the scratch in cache; a large one makes fewer threaded BLAS calls, which wins on a busy
+ * machine. The caller picks chunk >= 1 (Note [conv BLAS path] in src/conv.pyx) and keeps the
+ * scratch across calls. Every product of the sizes fits an int. */
 
 /* cols (K, P) of one image x (C, H, W), row r starting at cols + r ld (ld >= P):
  * cols[(c, i, j), (oh, ow)] = x[c, oh sh + i - ph, ow sw + j - pw], 0 outside the plane. */

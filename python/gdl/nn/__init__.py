@@ -3,11 +3,12 @@ from gdl.nn.layers import (Dropout, Embedding, EmbeddingBag, Flatten, Linear, Lo
                            Sequential, Sigmoid, Softmax, Tanh)
 from gdl.nn.loss import BCELoss, CrossEntropyLoss, MSELoss, NLLLoss
 from gdl.nn import utils
+from gdl.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from gdl.nn.module import Layer, Module, Parameter
 from gdl.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 
 __all__ = [
-    "BCELoss", "CrossEntropyLoss", "Dropout", "Embedding", "EmbeddingBag", "Flatten", "Layer",
+    "AvgPool2d", "BCELoss", "Conv2d", "CrossEntropyLoss", "MaxPool2d", "Dropout", "Embedding", "EmbeddingBag", "Flatten", "Layer",
     "Linear", "LogSoftmax", "LSTM", "LSTMCell", "MSELoss", "Module", "NLLLoss", "Parameter",
     "ReLU", "RNN", "RNNCell", "Sequential", "Sigmoid", "Softmax", "Tanh", "utils",
 ]

@@ -1,6 +1,7 @@
 """Every differentiable op: one ``Function`` per op, forward and backward side by side."""
 from gdl.ops.activation import Exp, Log, ReLU, Sigmoid, Tanh
 from gdl.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
+from gdl.ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from gdl.ops.dropout import Dropout
 from gdl.ops.embedding import Embedding, EmbeddingBag
 from gdl.ops.loss import BinaryCrossEntropy, NLL
@@ -12,7 +13,7 @@ from gdl.ops.shape import (BroadcastTo, Cast, Concat, Expand, Index, IndexSelect
 from gdl.ops.softmax import LogSoftmax, Softmax, SoftmaxCrossEntropy
 
 __all__ = [
-    "Add", "BinaryCrossEntropy", "FinalCell", "LSTM", "RNN", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
+    "Add", "AvgPool2d", "BinaryCrossEntropy", "Conv2d", "MaxPool2d", "FinalCell", "LSTM", "RNN", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
     "EmbeddingBag", "Exp", "Expand", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax",
     "MatMul", "Max", "Mean", "Mul", "NLL", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
     "SoftmaxCrossEntropy", "Stack", "Sub", "Sum", "Tanh", "Transpose",
