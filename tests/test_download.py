@@ -11,7 +11,6 @@ import http.server
 import os
 import re
 import shutil
-import socket
 import threading
 
 import pytest
@@ -25,27 +24,7 @@ BABI_TRAIN = "babi/qa1_single-supporting-fact_train.txt"
 MNIST_LABELS = "mnist/t10k-labels-idx1-ubyte.gz"
 
 
-DATA_HOME = os.environ.get("GDL_DATA_HOME")         # read once: tests point it elsewhere
-
-
-def data_file(relpath):
-    """The path of relpath in $GDL_DATA_HOME; skip (or fail with GDL_REQUIRE_DATA=1) without it."""
-    home = DATA_HOME
-    if home:
-        path = os.path.join(home, *relpath.split("/"))
-        if os.path.isfile(path):
-            return path
-    reason = f"{relpath} is not in GDL_DATA_HOME ({home or 'unset'})"
-    if os.environ.get("GDL_REQUIRE_DATA") == "1":
-        pytest.fail(reason + " and GDL_REQUIRE_DATA=1")
-    pytest.skip(reason)
-
-
-def closed_port_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+from datafiles import closed_port_url, data_file
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
