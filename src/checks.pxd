@@ -8,14 +8,19 @@ ctypedef fused real:
     double
 
 
-cdef inline object check_array(object x, str name, int ndim=-1):
-    """x as a C-contiguous float32/float64 ndarray (copied only if it is a strided view)."""
+cdef inline check_float(object x, str name, int ndim):
+    """Raise unless x is a float32/float64 ndarray with ndim dimensions (any, for ndim < 0)."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
     if x.dtype != np.float32 and x.dtype != np.float64:
         raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
     if ndim >= 0 and x.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
+
+
+cdef inline object check_array(object x, str name, int ndim=-1):
+    """x as a C-contiguous float32/float64 ndarray (copied only if it is a strided view)."""
+    check_float(x, name, ndim)
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
     return x
@@ -71,12 +76,7 @@ cdef inline object check_writable(object x, str name):
 
 cdef inline object check_inplace(object x, str name, int ndim=-1):
     """x itself, a C-contiguous, writable float32/float64 ndarray."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy.ndarray, got {type(x).__name__}")
-    if x.dtype != np.float32 and x.dtype != np.float64:
-        raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
-    if ndim >= 0 and x.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {x.shape}")
+    check_float(x, name, ndim)
     return check_writable(x, name)
 
 
@@ -146,3 +146,18 @@ cdef inline tuple check_pair(object value, str name, Py_ssize_t minimum):
     if pair[0] < minimum or pair[1] < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
+
+
+cdef inline object scratch(object local, tuple shape, object dtype):
+    """A reusable uninitialised array of shape and dtype, kept in ``local`` (the caller's
+    threading.local: kernels run without the GIL) across calls. DESIGN.md, Memory:
+    re-faulting a fresh buffer every step costs more than the reuse."""
+    cache = getattr(local, "cache", None)
+    if cache is None:
+        cache = local.cache = {}
+    key = (shape, np.dtype(dtype).char)
+    buf = cache.get(key)
+    if buf is None:
+        cache.clear()                          # keep one: shapes rarely change mid-training
+        buf = cache[key] = np.empty(shape, dtype=dtype)
+    return buf

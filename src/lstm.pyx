@@ -8,24 +8,10 @@ import numpy as np
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
-from checks cimport check_array, check_inplace, check_shaped, real
+from checks cimport check_array, check_inplace, check_shaped, real, scratch
 
 _INT_MAX = 2**31 - 1
-_local = threading.local()                     # per-thread scratch: kernels run without the GIL
-
-
-cdef object _scratch(tuple shape, object dtype):
-    """A reusable uninitialised array of shape and dtype, kept per thread across calls
-    (DESIGN.md, Memory: re-faulting a fresh buffer every step costs more than the reuse)."""
-    cache = getattr(_local, "cache", None)
-    if cache is None:
-        cache = _local.cache = {}
-    key = (shape, np.dtype(dtype).char)
-    buf = cache.get(key)
-    if buf is None:
-        cache.clear()                          # keep one: shapes rarely change mid-training
-        buf = cache[key] = np.empty(shape, dtype=dtype)
-    return buf
+_local = threading.local()                     # per-thread scratch (checks.scratch)
 
 
 cdef tuple _check_lstm(x, W_ih, W_hh):
@@ -140,6 +126,6 @@ def lstm_bwd(x, W_ih, W_hh, G, hs, cs, gh, gc=None, need_gx=True):
     gW_ih = np.empty((4 * H, I), dtype=x.dtype)
     gW_hh = np.empty((4 * H, H), dtype=x.dtype)
     gb = np.empty(4 * H, dtype=x.dtype)
-    dG = _scratch((steps, B, 4 * H), x.dtype)
+    dG = scratch(_local, (steps, B, 4 * H), x.dtype)
     _bwd(x, W_ih, W_hh, G, hs, cs, gh, gc, gh0, gx, gW_ih, gW_hh, gb, dG)
     return gx, gh0, gc, gW_ih, gW_hh, gb

@@ -6,25 +6,11 @@ import numpy as np
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
-from checks cimport check_array, check_shaped, real
+from checks cimport check_array, check_shaped, real, scratch
 
 _INT_MAX = 2**31 - 1
 _ACTIVATIONS = {"tanh": c.GDL_RNN_TANH, "sigmoid": c.GDL_RNN_SIGMOID, "relu": c.GDL_RNN_RELU}
-_local = threading.local()                     # per-thread scratch: kernels run without the GIL
-
-
-cdef object _scratch(tuple shape, object dtype):
-    """A reusable uninitialised array of shape and dtype, kept per thread across calls
-    (DESIGN.md, Memory: re-faulting a fresh buffer every step costs more than the reuse)."""
-    cache = getattr(_local, "cache", None)
-    if cache is None:
-        cache = _local.cache = {}
-    key = (shape, np.dtype(dtype).char)
-    buf = cache.get(key)
-    if buf is None:
-        cache.clear()                          # keep one: shapes rarely change mid-training
-        buf = cache[key] = np.empty(shape, dtype=dtype)
-    return buf
+_local = threading.local()                     # per-thread scratch (checks.scratch)
 
 
 cdef int _activation(object nonlinearity) except -1:
@@ -119,6 +105,6 @@ def rnn_bwd(x, W_ih, W_hh, hs, gh, nonlinearity="tanh", need_gx=True):
     gW_ih = np.empty((H, I), dtype=x.dtype)
     gW_hh = np.empty((H, H), dtype=x.dtype)
     gb = np.empty(H, dtype=x.dtype)
-    dA = _scratch((steps, B, H), x.dtype)
+    dA = scratch(_local, (steps, B, H), x.dtype)
     _bwd(act, x, W_ih, W_hh, hs, gh, gh0, gx, gW_ih, gW_hh, gb, dA)
     return gx, gh0, gW_ih, gW_hh, gb
