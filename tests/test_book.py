@@ -140,6 +140,15 @@ def test_ch8_dropout_batches_and_early_stopping():
     assert early["early_test_accuracy"] >= 0.75
 
 
+def test_ch9_main_job_reaches_087_and_the_books_setting_does_not_shift():
+    from gdl.book import ch09_mnist
+    result = ch09_mnist.run(quiet=True, eval_every=100)
+    assert result["epochs"] == 300
+    assert result["test_accuracy"] >= 0.87, result
+    with pytest.raises(UserError, match="--shift must be >= 0"):
+        ch09_mnist.run(epochs=1, quiet=True, shift=-1)
+
+
 def test_ch11_sparse_rows_update_only_used_rows():
     table = np.arange(12, dtype=np.float32).reshape(6, 2)
     used = ch11_embeddings.SparseRows(table.copy(), np.array([[4, 1, -1], [1, -1, -1]]),

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+import gdl
 import reference
 from gdl._kernels import embedding
 from gdl._kernels import optim as k
@@ -216,3 +217,45 @@ def test_sgd_rows_rejects_bad_input():
     with pytest.raises(ValueError, match=r"W must be 2-D, got shape \(5,\)"):
         k.sgd_rows_step_(np.zeros(5), rows, gR, 0.1)
     assert_array_equal(W, 0)
+
+
+def _schedule_optimizer(lr=0.5):
+    return gdl.SGD([gdl.Tensor(np.zeros(3), requires_grad=True)], lr=lr)
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda o: gdl.optim.StepLR(o, step_size=2, gamma=0.5), lambda e: 0.5 * 0.5 ** (e // 2)),
+    (lambda o: gdl.optim.ExponentialLR(o, gamma=0.99), lambda e: 0.5 * 0.99 ** e),
+    (lambda o: gdl.optim.CosineAnnealingLR(o, T_max=6, eta_min=0.1),
+     lambda e: 0.1 + 0.4 * (1 + np.cos(np.pi * min(e, 6) / 6)) / 2),
+])
+def test_schedules_follow_their_formula_and_resume(make, expected):
+    optimizer = _schedule_optimizer()
+    schedule = make(optimizer)
+    seen = [optimizer.lr]
+    for _ in range(8):
+        schedule.step()
+        seen.append(schedule.get_last_lr())
+    assert_allclose(seen, [expected(e) for e in range(9)], rtol=1e-12)
+    resumed = make(_schedule_optimizer())
+    resumed.load_state_dict(schedule.state_dict())
+    assert resumed.optimizer.lr == optimizer.lr
+    jumped = make(_schedule_optimizer())
+    jumped.step(5)
+    assert_allclose(jumped.get_last_lr(), expected(5), rtol=1e-12)
+
+
+def test_cosine_ends_at_eta_min_and_schedules_reject_bad_arguments():
+    optimizer = _schedule_optimizer()
+    schedule = gdl.optim.CosineAnnealingLR(optimizer, T_max=3)
+    for _ in range(5):
+        schedule.step()
+    assert optimizer.lr == 0.0
+    with pytest.raises(TypeError, match="optimizer must be a gdl optimizer"):
+        gdl.optim.StepLR(object(), 2)
+    with pytest.raises(ValueError, match="step_size"):
+        gdl.optim.StepLR(optimizer, 0)
+    with pytest.raises(ValueError, match="T_max"):
+        gdl.optim.CosineAnnealingLR(optimizer, T_max=0)
+    with pytest.raises(ValueError, match="epoch must be"):
+        schedule.step(-1)

@@ -1,5 +1,7 @@
 """Optimizers: SGD (with momentum and weight decay) and Adam, each step one compiled update
-per parameter (csrc/optim.c)."""
+per parameter (csrc/optim.c); learning-rate schedules that set an optimizer's ``lr`` per epoch."""
+import math
+
 import numpy as np
 
 from gdl._kernels import optim as _k
@@ -159,3 +161,90 @@ class Adam(Optimizer):
 
     def _buffers(self):
         return {"m": self.m, "v": self.v}
+
+
+class LRScheduler:
+    """Sets ``optimizer.lr`` from the number of epochs done: call ``step()`` once per epoch.
+
+    The rate at epoch e is ``lr_at(e)``, a function of ``base_lr`` (the optimizer's rate when
+    the schedule was made) and e alone, so a resumed run calls ``step(epoch)`` to jump there.
+    """
+
+    def __init__(self, optimizer):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a gdl optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.base_lr = float(optimizer.lr)
+        self.last_epoch = 0
+
+    def lr_at(self, epoch):
+        raise NotImplementedError
+
+    def step(self, epoch=None):
+        """Move to the next epoch (or to ``epoch``) and set the optimizer's rate for it."""
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        if int(epoch) != epoch or epoch < 0:
+            raise ValueError(f"epoch must be a non-negative int, got {epoch!r}")
+        self.last_epoch = int(epoch)
+        self.optimizer.lr = float(self.lr_at(self.last_epoch))
+
+    def get_last_lr(self):
+        """The rate in use now."""
+        return self.optimizer.lr
+
+    def state_dict(self):
+        return {"base_lr": self.base_lr, "last_epoch": self.last_epoch}
+
+    def load_state_dict(self, state):
+        self.base_lr = float(state["base_lr"])
+        self.step(int(state["last_epoch"]))
+
+
+class StepLR(LRScheduler):
+    """lr = base_lr * gamma ** (epoch // step_size): drop by gamma every step_size epochs."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        super().__init__(optimizer)
+        if int(step_size) != step_size or step_size < 1 or not 0 < gamma:
+            raise ValueError(f"step_size must be an int >= 1 and gamma > 0, got {step_size}, "
+                             f"{gamma}")
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch (the book's ``alpha *= 0.99`` each epoch)."""
+
+    def __init__(self, optimizer, gamma):
+        super().__init__(optimizer)
+        if not 0 < gamma:
+            raise ValueError(f"gamma must be > 0, got {gamma}")
+        self.gamma = float(gamma)
+
+    def lr_at(self, epoch):
+        return self.base_lr * self.gamma ** epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, then eta_min.
+
+    Falls from base_lr to eta_min over T_max epochs along half a cosine.
+
+    >>> schedule = gdl.optim.CosineAnnealingLR(opt, T_max=epochs)
+    >>> for epoch in range(epochs): train_one_epoch(); schedule.step()
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0):
+        super().__init__(optimizer)
+        if int(T_max) != T_max or T_max < 1 or eta_min < 0:
+            raise ValueError(f"T_max must be an int >= 1 and eta_min >= 0, got {T_max}, "
+                             f"{eta_min}")
+        self.T_max, self.eta_min = int(T_max), float(eta_min)
+
+    def lr_at(self, epoch):
+        progress = min(epoch, self.T_max) / self.T_max
+        cosine = (1 + math.cos(math.pi * progress)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cosine

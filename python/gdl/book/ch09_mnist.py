@@ -13,13 +13,18 @@ mean cross-entropy gradient times 1 / batch_size, so here lr = 2 / batch_size = 
 
 The book's code also takes tanh's derivative at the dropped and doubled activations
 (``tanh2deriv(layer_1)`` after ``layer_1 *= mask * 2``); run on the same data that code reaches
-0.8706. gdl differentiates correctly, and the same network then reaches about 0.865.
+0.8706. gdl differentiates correctly, and the same network then reaches about 0.865: the book's
+number came partly from that slip. With 1,000 training images the honest fix is more data, so by
+default every training image is moved by a random whole pixel (-1, 0 or 1 along each axis) each
+epoch (``gdl.data.augment.random_shift``): the same network, update and 300 epochs then reach
+0.882-0.884 (seeds 0, 1, 2), in about 6 seconds. ``--shift 0`` is the book's setting exactly.
 
-``--full`` trains a wider network (784-512-10, tanh, dropout) with momentum on all 60,000
-training images of the data home instead.
+``--full`` trains a wider network (784-512-10, tanh, dropout, the same 1-pixel shifts) on all
+60,000 training images of the data home: SGD with momentum 0.9, lr 0.1 falling to 0 along a
+cosine over 30 epochs. Measured: 0.9855 test accuracy (about 2 minutes on one core).
 
 >>> from gdl.book import ch09_mnist
->>> ch09_mnist.run(epochs=300)["test_accuracy"]      # about 0.865
+>>> ch09_mnist.run(epochs=300)["test_accuracy"]      # about 0.882
 """
 import time
 
@@ -27,8 +32,9 @@ import numpy as np
 
 import gdl
 from gdl import nn
-from gdl.book._common import (load_checkpoint, plot_history, progress, save_checkpoint, say)
-from gdl.data import flatten_images, load_mnist, load_mnist_slice
+from gdl.book._common import (UserError, load_checkpoint, plot_history, progress,
+                              save_checkpoint, say)
+from gdl.data import augment, flatten_images, load_mnist, load_mnist_slice
 
 PROJECT = "ch9-mnist"
 BOOK_TEST_ACCURACY = 0.8701
@@ -37,6 +43,9 @@ BOOK_TEST_ACCURACY = 0.8701
 def add_arguments(parser):
     parser.add_argument("--full", action="store_true",
                         help="train a 784-512-10 network on all 60,000 images (data home)")
+    parser.add_argument("--shift", type=int, default=None, metavar="PIXELS",
+                        help="move each training image by up to this many pixels every epoch "
+                             "(default 1; 0 is the book's setting)")
 
 
 def build_model(hidden=100):
@@ -73,23 +82,31 @@ def load_data(full=False):
 
 
 def run(epochs=None, seed=0, batch_size=100, lr=None, quiet=False, save=None, resume=None,
-        plot=None, full=False, eval_every=10):
+        plot=None, full=False, eval_every=10, shift=None):
     """Train and report; returns {"test_accuracy", "train_accuracy", "best_test_accuracy",
     "epochs", "seconds"}."""
     start = time.perf_counter()
     gdl.manual_seed(seed)
     if epochs is None:
-        epochs = 20 if full else 300
+        epochs = 30 if full else 300
+    if shift is None:
+        shift = 1
+    if shift < 0:
+        raise UserError(f"--shift must be >= 0 pixels, got {shift}")
     x_train, y_train, x_test, y_test = load_data(full)
     model = build_model(512 if full else 100)
     if full:
-        optimizer = gdl.SGD(model.parameters(), lr=lr or 0.05, momentum=0.9)
+        optimizer = gdl.SGD(model.parameters(), lr=lr or 0.1, momentum=0.9)
+        schedule = gdl.optim.CosineAnnealingLR(optimizer, T_max=epochs)
     else:
         optimizer = gdl.SGD(model.parameters(), lr=lr or 2.0 / batch_size)
+        schedule = None                             # the book's constant rate
     criterion = nn.CrossEntropyLoss()
     first_epoch, history = 0, {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
     if resume:
         first_epoch, history = load_checkpoint(resume, PROJECT, model, optimizer)
+        if schedule:
+            schedule.step(first_epoch)
         say(f"resumed from {resume} at epoch {first_epoch}", quiet)
 
     steps = len(x_train) // batch_size
@@ -98,16 +115,21 @@ def run(epochs=None, seed=0, batch_size=100, lr=None, quiet=False, save=None, re
         # one permutation per (seed, epoch): a resumed run sees the same batches
         order = (np.random.default_rng([seed, epoch]).permutation(len(x_train)) if full
                  else np.arange(len(x_train)))
+        images = x_train
+        if shift:                   # every image moved by its own offset, once per epoch
+            images = augment.random_shift(x_train.reshape(-1, 28, 28), shift).reshape(-1, 784)
         total_loss = 0.0
         correct = 0
         for i in range(steps):
             batch = order[i * batch_size:(i + 1) * batch_size]
-            logits = model(x_train[batch])
+            logits = model(images[batch])
             loss = criterion(logits, y_train[batch])
             loss.backward()
             optimizer.step()
             total_loss += loss.item()
             correct += int((logits.data.argmax(axis=1) == y_train[batch]).sum())
+        if schedule:
+            schedule.step()
         history["train_loss"].append(total_loss / steps)
         history["train_accuracy"].append(correct / (steps * batch_size))
         last = epoch == epochs - 1

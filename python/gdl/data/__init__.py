@@ -8,6 +8,7 @@ its public address and checks its SHA-256; ``load_mnist_slice()`` needs no data 
 >>> x_train, y_train, x_test, y_test = load_mnist_slice()
 >>> loader = DataLoader(TensorDataset(flatten_images(x_train), y_train), batch_size=100)
 """
+from gdl.data import augment
 from gdl.data.babi import BabiQuestion, BabiStory, load_babi, parse_babi
 from gdl.data.dataset import DataLoader, Dataset, TensorDataset
 from gdl.data.download import FileCheck, data_home, fetch, file_sha256, local_path, verify
@@ -17,6 +18,7 @@ from gdl.data.registry import DATASETS, FILES, DataFile
 from gdl.data.text import load_enron, load_imdb, load_shakespeare
 
 __all__ = [
+    "augment",
     "Dataset", "TensorDataset", "DataLoader",
     "DataError", "ChecksumError", "DownloadError",
     "DataFile", "FILES", "DATASETS", "FileCheck",
