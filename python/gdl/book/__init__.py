@@ -59,6 +59,12 @@ PROJECTS = [
     Project("ch14-gradients", 14, "gdl.book.ch14_gradients",
             "vanishing (sigmoid) and exploding (relu) gradients over 10 recurrent steps",
             "clipping bounds the exploding gradient's norm"),
+    Project("ch15-federated", 15, "gdl.book.ch15_federated",
+            "federated spam filter on Enron: Bob, Alice, Sue; plain, masked, Paillier, Flower",
+            "test accuracy >= 0.98 (book: 0.988) with every aggregation"),
+    Project("ch15-leak", 15, "gdl.book.ch15_leak",
+            "one participant's update on one email reveals its words; masking hides them",
+            "the update's non-zero rows are exactly the email's words"),
 ]
 
 ALIASES = {"mnist": "ch9-mnist"}
