@@ -133,6 +133,19 @@ cdef _accumulate_leaf(TensorBase t, object g, set handed):
     """Add g into a leaf's .grad, owning the buffer so later in-place adds are safe."""
     if g.dtype != t.data.dtype:
         g = g.astype(t.data.dtype)
+    if type(g) is not _ndarray and getattr(g, "is_sparse", False):
+        # a RowSparse gradient (Note [sparse gradients] in gdl/sparse.py): kept sparse until
+        # a dense gradient joins it
+        if t.grad is None:
+            t.grad = g
+        elif isinstance(t.grad, TensorBase):
+            g.add_to_((<TensorBase>t.grad).data)
+        else:
+            t.grad = t.grad + g
+        return
+    if t.grad is not None and not isinstance(t.grad, TensorBase):
+        t.grad = make(t.grad + g, None)         # sparse so far: a new dense array
+        return
     if t.grad is None:
         # Note [gradient ownership]: an op may pass its upstream gradient through unchanged
         # (Add, Reshape) or as a read-only broadcast view (Sum), so the same memory can reach

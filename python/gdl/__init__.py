@@ -6,7 +6,7 @@
 >>> loss = gdl.nn.CrossEntropyLoss()(model(images), labels)
 >>> loss.backward(); opt.step()
 """
-from gdl import nn, ops, optim, text
+from gdl import nn, ops, optim, sparse, text
 from gdl._build_info import version as __version__
 from gdl.io import load, save
 from gdl.nn import Layer
@@ -30,5 +30,5 @@ cat = concatenate
 __all__ = [
     "Adam", "Function", "Layer", "SGD", "Tensor", "__version__", "cat", "concatenate",
     "get_rng_state", "is_grad_enabled", "load", "manual_seed", "nn", "no_grad", "ops", "optim",
-    "save", "set_rng_state", "stack", "text",
+    "save", "set_rng_state", "sparse", "stack", "text",
 ]

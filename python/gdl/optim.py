@@ -30,13 +30,21 @@ class Optimizer:
         does) clear the gradients so that the next backward starts from zero."""
         self.steps += 1
         for i, p in enumerate(self.parameters):
-            if p.grad is not None:
+            if p.grad is None:
+                continue
+            if getattr(p.grad, "is_sparse", False):
+                self._update_rows(i, p.data, p.grad)
+            else:
                 self._update(i, p.data, p.grad.data)
-                if zero:
-                    p.grad = None
+            if zero:
+                p.grad = None
 
     def _update(self, i, w, g):
         raise NotImplementedError
+
+    def _update_rows(self, i, w, g):
+        """Update from a RowSparse gradient: by default exactly as from the dense one."""
+        self._update(i, w, g.to_dense())
 
     def _hyper(self):
         raise NotImplementedError
@@ -121,6 +129,12 @@ class SGD(Optimizer):
             if v is None:
                 v = self.velocity[i] = np.zeros_like(w)
         _k.sgd_step_(w, g, self.lr, self.momentum, self.weight_decay, v)
+
+    def _update_rows(self, i, w, g):
+        if self.momentum or self.weight_decay:      # they change every row: go dense
+            return super()._update_rows(i, w, g)
+        values = np.ascontiguousarray(g.values, dtype=w.dtype)
+        _k.sgd_rows_step_(w, g.rows, values, self.lr)   # only the rows the batch used
 
     def _hyper(self):
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}

@@ -136,25 +136,28 @@ class Embedding(Module):
     """Rows of a (vocab_size, dim) weight looked up by integer indices of any shape.
 
     The gather and the backward scatter-add (touching only the used rows) are compiled.
-    Weights start as the book's: uniform in (-0.5, 0.5) / dim.
+    Weights start as the book's: uniform in (-0.5, 0.5) / dim. ``sparse=True`` (PyTorch's
+    name) makes the weight's gradient a ``gdl.sparse.RowSparse`` of the used rows only, so a
+    step over a large vocabulary costs what the batch touched (Note [sparse gradients]).
 
     >>> emb = gdl.nn.Embedding(10, 4)
     >>> emb(np.array([[1, 2], [3, 1]])).shape
     (2, 2, 4)
     """
 
-    def __init__(self, vocab_size, dim, dtype=np.float32):
+    def __init__(self, vocab_size, dim, dtype=np.float32, sparse=False):
         super().__init__()
         self.vocab_size = vocab_size
         self.dim = dim
+        self.sparse = bool(sparse)
         w = (_random.rng().random((vocab_size, dim)) - 0.5) / dim
         self.weight = Parameter(w.astype(dtype))
 
     def forward(self, indices):
-        return ops.Embedding.apply(self.weight, _indices(indices))
+        return ops.Embedding.apply(self.weight, _indices(indices), sparse=self.sparse)
 
     def extra_repr(self):
-        return f"{self.vocab_size}, {self.dim}"
+        return f"{self.vocab_size}, {self.dim}" + (", sparse=True" if self.sparse else "")
 
 
 class EmbeddingBag(Embedding):
@@ -164,8 +167,8 @@ class EmbeddingBag(Embedding):
     def forward(self, indices):
         indices = _indices(indices)
         if indices.ndim == 1:
-            return ops.EmbeddingBag.apply(self.weight, indices[None, :])[0]
-        return ops.EmbeddingBag.apply(self.weight, indices)
+            return ops.EmbeddingBag.apply(self.weight, indices[None, :], sparse=self.sparse)[0]
+        return ops.EmbeddingBag.apply(self.weight, indices, sparse=self.sparse)
 
 
 class Flatten(Module):

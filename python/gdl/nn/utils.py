@@ -17,7 +17,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """
     if isinstance(parameters, Tensor):
         parameters = [parameters]
-    grads = [p.grad.data for p in parameters if p.grad is not None]
+    parameters = [p for p in parameters if p.grad is not None]
+    for p in parameters:
+        if getattr(p.grad, "is_sparse", False):
+            p.grad = p.grad.coalesce()            # each row once: its values are the norm's
+    grads = [p.grad.values if getattr(p.grad, "is_sparse", False) else p.grad.data
+             for p in parameters]
     max_norm = float(max_norm)
     if max_norm < 0:
         raise ValueError(f"max_norm must be non-negative, got {max_norm}")

@@ -2,34 +2,57 @@
 import numpy as np
 
 from gdl._kernels import embedding as _k
+from gdl.sparse import RowSparse
 from gdl.tensor import Function
 
 
-class Embedding(Function):
-    """y = W[indices]: indices of any shape, y of shape indices.shape + (D,)."""
+def _sparse_for(fn):
+    """Whether fn's backward may return a RowSparse: asked for, and W is a leaf (a parameter),
+    so that no op's backward ever receives one (Note [sparse gradients])."""
+    return fn.sparse and fn.parents[0]._ctx is None
 
-    def forward(self, W, indices):
+
+class Embedding(Function):
+    """y = W[indices]: indices of any shape, y of shape indices.shape + (D,).
+
+    With ``sparse=True`` the gradient of W is a ``RowSparse`` of the looked-up rows.
+    """
+
+    def forward(self, W, indices, sparse=False):
         self.shape = W.shape
         self.dtype = W.dtype
         self.indices = indices
+        self.sparse = sparse
         return _k.embedding_fwd(W, indices)
 
     def backward(self, gy):
+        if _sparse_for(self):
+            return RowSparse(self.indices.reshape(-1), gy.reshape(-1, self.shape[1]),
+                             self.shape)
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bwd_(gW, self.indices, gy)
         return gW
 
 
 class EmbeddingBag(Function):
-    """y[b] = sum over l of W[indices[b, l]]: the book's bag of words (chapter 11)."""
+    """y[b] = sum over l of W[indices[b, l]]: the book's bag of words (chapter 11).
 
-    def forward(self, W, indices):
+    With ``sparse=True`` the gradient of W is a ``RowSparse``: row indices[b, l] gets gy[b].
+    """
+
+    def forward(self, W, indices, sparse=False):
         self.shape = W.shape
         self.dtype = W.dtype
         self.indices = indices
+        self.sparse = sparse
         return _k.embedding_bag_fwd(W, indices)
 
     def backward(self, gy):
+        if _sparse_for(self):
+            B, L = self.indices.shape
+            values = np.broadcast_to(gy[:, None, :], (B, L, self.shape[1]))
+            return RowSparse(self.indices.reshape(-1),
+                             np.ascontiguousarray(values).reshape(B * L, -1), self.shape)
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bag_bwd_(gW, self.indices, gy)
         return gW

@@ -1,0 +1,110 @@
+"""Row-sparse gradients: the gradient of an embedding table, kept as the rows a batch used.
+
+Note [sparse gradients]: the gradient of a (V, D) embedding table is zero except in the rows
+the batch looked up. For the book's chapter-11 network (V = 74,000, 200 words per review) a
+dense gradient means zeroing, filling and reading 30 MB per step to change 200 rows, which is
+95% of the step. ``nn.Embedding(..., sparse=True)`` (and ``EmbeddingBag``) instead hand
+backward a ``RowSparse``: the looked-up row numbers (repeats allowed) and one gradient row for
+each. Autograd adds them to other gradients (sparse + sparse concatenates, sparse + dense
+scatters into a copy of the dense one), the parameter's ``.grad`` holds the RowSparse, and
+``gdl.SGD`` without momentum or weight decay updates only those rows with a compiled kernel.
+Every other consumer gets the same numbers as the dense gradient: ``.data`` is the dense array,
+Adam and SGD with momentum or weight decay densify, ``clip_grad_norm_`` coalesces first.
+"""
+import numpy as np
+
+from gdl._kernels import embedding as _embedding
+
+__all__ = ["RowSparse"]
+
+
+class RowSparse:
+    """A (V, D) gradient that is zero outside ``rows``: dense[rows[k]] += values[k] for all k.
+
+    ``rows`` is int64 (n,) (a row may repeat: its values add); ``values`` is (n, D).
+
+    >>> g = RowSparse(np.array([3, 1, 3]), np.ones((3, 2), np.float32), (5, 2))
+    >>> g.to_dense()[3]
+    array([2., 2.], dtype=float32)
+    """
+
+    __array_ufunc__ = None              # ndarray + RowSparse calls RowSparse.__radd__
+    is_sparse = True
+
+    def __init__(self, rows, values, shape):
+        rows = np.asarray(rows)
+        values = np.asarray(values)
+        if rows.ndim != 1 or rows.dtype.kind not in "iu":
+            raise ValueError(f"rows must be a 1-D integer array, got {rows.dtype} {rows.shape}")
+        if len(shape) != 2 or values.shape != (len(rows), shape[1]):
+            raise ValueError(f"values must have shape (len(rows), D) = ({len(rows)}, "
+                             f"{shape[1] if len(shape) == 2 else '?'}), got {values.shape}")
+        if len(rows) and (rows.min() < 0 or rows.max() >= shape[0]):
+            raise ValueError(f"rows must lie in [0, {shape[0]})")
+        self.rows = rows.astype(np.int64, copy=False)
+        self.values = values
+        self.shape = (int(shape[0]), int(shape[1]))
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    @property
+    def ndim(self):
+        return 2
+
+    @property
+    def data(self):
+        """The dense (V, D) array (a new one each time: reading it costs a full table)."""
+        return self.to_dense()
+
+    def astype(self, dtype):
+        return RowSparse(self.rows, self.values.astype(dtype), self.shape)
+
+    def to_dense(self):
+        dense = np.zeros(self.shape, dtype=self.dtype)
+        self.add_to_(dense)
+        return dense
+
+    def add_to_(self, array):
+        """array[rows[k]] += values[k] for every k, in place (compiled scatter-add)."""
+        if len(self.rows):
+            _embedding.embedding_bwd_(array, self.rows, np.ascontiguousarray(self.values))
+        return array
+
+    def coalesce(self):
+        """The same gradient with each row once, rows sorted."""
+        rows, inverse = np.unique(self.rows, return_inverse=True)
+        values = np.zeros((len(rows), self.shape[1]), dtype=self.dtype)
+        if len(rows):
+            _embedding.embedding_bwd_(values, inverse.reshape(-1).astype(np.int64),
+                                      np.ascontiguousarray(self.values))
+        return RowSparse(rows, values, self.shape)
+
+    def __add__(self, other):
+        if isinstance(other, RowSparse):
+            if other.shape != self.shape:
+                raise ValueError(f"cannot add sparse gradients of shapes {self.shape} and "
+                                 f"{other.shape}")
+            dtype = np.result_type(self.dtype, other.dtype)
+            return RowSparse(np.concatenate([self.rows, other.rows]),
+                             np.concatenate([self.values, other.values]).astype(dtype,
+                                                                                copy=False),
+                             self.shape)
+        other = np.asarray(other)
+        if other.shape != self.shape:
+            raise ValueError(f"cannot add a sparse gradient of shape {self.shape} to an array "
+                             f"of shape {other.shape}")
+        dense = np.array(other, dtype=np.result_type(self.dtype, other.dtype), order="C")
+        return self.astype(dense.dtype).add_to_(dense)
+
+    __radd__ = __add__
+
+    def __mul__(self, scale):
+        return RowSparse(self.rows, self.values * scale, self.shape)
+
+    __rmul__ = __mul__
+
+    def __repr__(self):
+        return (f"RowSparse(shape={self.shape}, rows={len(self.rows)}, "
+                f"dtype={self.dtype})")
