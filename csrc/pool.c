@@ -14,13 +14,17 @@ static void clip(size_t o, size_t stride, size_t k, size_t pad, size_t n, size_t
 }
 
 #define T float
+#define UINT uint32_t
 #define FN(name) name##_f32
 #include "pool.inc"
 #undef T
+#undef UINT
 #undef FN
 
 #define T double
+#define UINT uint64_t
 #define FN(name) name##_f64
 #include "pool.inc"
 #undef T
+#undef UINT
 #undef FN
