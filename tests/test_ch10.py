@@ -2,8 +2,11 @@
 import subprocess
 import sys
 
+import pytest
+
 from gdl import book
 from gdl.book import ch10_cnn
+from gdl.book._common import UserError
 
 
 def test_ch10_is_registered():
@@ -23,3 +26,8 @@ def test_ch10_command_line_runs():
                           "--quiet"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "ch10-cnn: test_accuracy=" in out.stdout
+
+
+def test_ch10_rejects_a_negative_shift():
+    with pytest.raises(UserError, match="--shift must be >= 0"):
+        ch10_cnn.run(epochs=1, quiet=True, shift=-1)
