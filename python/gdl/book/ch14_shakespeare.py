@@ -32,9 +32,9 @@ from gdl.nn.utils import clip_grad_norm_
 PROJECT = "ch14-shakespeare"
 TARGET_VAL_LOSS = 1.6
 FAST = {"embed": 64, "hidden": 512, "batch_size": 32, "bptt": 64, "optimizer": "adam",
-        "lr": 3e-3, "decay": 1.0, "clip": 5.0}
+        "lr": 3e-3, "decay": 1.0, "cosine": True, "clip": 5.0}
 BOOK = {"embed": 512, "hidden": 512, "batch_size": 16, "bptt": 25, "optimizer": "sgd",
-        "lr": 0.05, "decay": 0.99, "clip": 0.0}
+        "lr": 0.05, "decay": 0.99, "cosine": False, "clip": 0.0}
 
 
 def add_arguments(parser):
@@ -140,13 +140,19 @@ def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, r
         optimizer = gdl.Adam(model.parameters(), lr=cfg["lr"])
     else:
         optimizer = gdl.SGD(model.parameters(), lr=cfg["lr"])
+    per_epoch = text.count_windows(streams, cfg["bptt"])
+    schedule = None
+    if cfg["cosine"]:               # per step, down to lr / 30 at the end of the last epoch
+        schedule = gdl.optim.CosineAnnealingLR(optimizer, T_max=max(1, epochs * per_epoch),
+                                               eta_min=cfg["lr"] / 30)
     first_epoch, first_window, steps, state = 0, 0, 0, None
     history = {"train_loss": [], "val_loss": [], "val_steps": []}
     if resume:
         first_epoch, first_window, steps, state, history = _resume(resume, model, optimizer,
                                                                    cfg)
+        if schedule:
+            schedule.step(steps)
         say(f"resumed from {resume} at epoch {first_epoch}, step {steps}", quiet)
-    per_epoch = text.count_windows(streams, cfg["bptt"])
     sample_rng = np.random.default_rng(seed)
     deadline = start + 60 * minutes if minutes else None
     done = False
@@ -165,6 +171,8 @@ def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, r
                 clip_grad_norm_(model.parameters(), cfg["clip"])
             optimizer.step()
             steps += 1
+            if schedule:
+                schedule.step()
             recent.append(loss.item())
             if steps % 50 == 0:
                 bar.set_postfix(loss=f"{np.mean(recent[-50:]):.3f}")
