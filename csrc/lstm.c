@@ -3,6 +3,7 @@
  * the row-major GEMM helper in seq_gemm.inc. */
 #include "fastmath.h"
 #include "gdl.h"
+#include "small_gemm.h"
 
 #define T float
 #define FN(name) name##_f32

@@ -3,6 +3,7 @@
  * The row-major GEMM helper lives in seq_gemm.inc, shared with lstm.c. */
 #include "fastmath.h"
 #include "gdl.h"
+#include "small_gemm.h"
 
 #define T float
 #define FN(name) name##_f32

@@ -1,5 +1,9 @@
 """The LSTM family: gradient checks, the fused kernels against the same LSTM built from simple
 ops (outputs and every gradient), layers, and bad input."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -147,3 +151,42 @@ def test_lstm_strided_input_matches_contiguous():
     wide = np.repeat(x, 2, axis=2)[:, :, ::2]
     assert not wide.flags.c_contiguous
     assert_allclose(k.lstm_fwd(wide, h, c, Wi, Wh, b)[0], k.lstm_fwd(x, h, c, Wi, Wh, b)[0])
+
+
+# Note [small-batch GEMM]: on x86-64 with AVX-512, float32 sequences of up to 128 rows take the
+# packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS. Both must agree.
+_BOTH_PATHS = """
+import sys
+import numpy as np
+from gdl._kernels import lstm, rnn
+rng = np.random.default_rng(0)
+found = {}
+for T, B, D, H in [(3, 1, 5, 7), (4, 13, 9, 37), (2, 16, 64, 33), (3, 9, 4, 40), (2, 129, 8, 16)]:
+    f = lambda *shape: (rng.standard_normal(shape) * 0.3).astype(np.float32)
+    x, h0, c0, gh = f(T, B, D), f(B, H), f(B, H), f(T, B, H)
+    W_ih, W_hh = f(H, D), f(H, H)
+    hs = rnn.rnn_fwd(x, h0, W_ih, W_hh, f(H))
+    W = (f(4 * H, D), f(4 * H, H))
+    fwd = lstm.lstm_fwd(x, h0, c0, W[0], W[1], f(4 * H))
+    arrays = list(fwd) + list(lstm.lstm_bwd(x, W[0], W[1], fwd[2], fwd[0], fwd[1], gh))
+    arrays += [hs] + list(rnn.rnn_bwd(x, W_ih, W_hh, hs, gh))
+    for i, a in enumerate(arrays):
+        found[f"{T}_{B}_{D}_{H}_{i}"] = a
+np.savez(sys.argv[1], **found)
+"""
+
+
+def test_small_batch_path_equals_the_blas_path(tmp_path):
+    runs = {}
+    for flag in ("1", "0"):
+        path = tmp_path / f"out{flag}.npz"
+        env = dict(os.environ, GDL_SMALL_GEMM=flag)
+        done = subprocess.run([sys.executable, "-c", _BOTH_PATHS, str(path)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs[flag] = np.load(path)
+    assert len(runs["1"].files) == 5 * 15        # 5 shapes, 9 LSTM and 6 RNN arrays
+    for name in runs["0"].files:
+        expected = runs["0"][name]
+        assert_allclose(runs["1"][name], expected, rtol=1e-5,
+                        atol=1e-5 * max(1.0, float(np.abs(expected).max())), err_msg=name)
