@@ -101,9 +101,14 @@ class Freed:
 
 
 cdef list _topological_order(TensorBase root):
-    """Every tensor with a recorded op reachable from root, inputs before outputs."""
+    """Every tensor with a recorded op reachable from root, inputs before outputs.
+
+    A depth-first post-order: a tensor is marked when it is expanded, not when it is pushed,
+    so that one reached again on another path (t in t + t.T) still lands after every tensor
+    it feeds, and backward hands it all its gradients before it is processed.
+    """
     cdef list order = []
-    cdef set visited = {id(root)}
+    cdef set visited = set()
     cdef list stack = [(root, False)]
     cdef TensorBase t
     cdef FunctionBase ctx
@@ -113,6 +118,9 @@ cdef list _topological_order(TensorBase root):
         if expanded:
             order.append(t)
             continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
         if t._ctx is None:
             continue
@@ -124,7 +132,6 @@ cdef list _topological_order(TensorBase root):
         for parent in ctx.parents:
             if (isinstance(parent, TensorBase) and (<TensorBase>parent).requires_grad
                     and id(parent) not in visited):
-                visited.add(id(parent))
                 stack.append((parent, False))
     return order
 

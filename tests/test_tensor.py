@@ -226,6 +226,30 @@ def test_diamond_graph_visits_each_node_once():
     assert gradcheck(fn, [x])
 
 
+@pytest.mark.parametrize("name, fn", [
+    ("t + t.T", lambda t: (t + t.T) * t),
+    ("swish", lambda t: t * t.sigmoid()),
+    ("x / norm(x)", lambda t: t / (t * t).sum(axis=1, keepdims=True) ** 0.5),
+    ("x @ x.T", lambda t: t @ t.T),
+    ("residuals", lambda t: _residuals(t)),
+])
+def test_a_tensor_reached_by_paths_of_different_lengths_gets_every_gradient(name, fn):
+    # backward must process a tensor only after every op it feeds has handed back its gradient,
+    # however many steps lie between them
+    x = rand(3, 3, seed=19)
+    assert gradcheck(fn, [x])
+    t = gdl.Tensor(np.ones((2, 2)), requires_grad=True)
+    (t + t.T).sum().backward()
+    assert_allclose(t.grad.data, np.full((2, 2), 2.0))
+
+
+def _residuals(t):
+    h = t
+    for _ in range(3):
+        h = h + (h * 0.5).tanh()
+    return h * t
+
+
 def test_ten_thousand_deep_chain():
     t = gdl.Tensor(np.ones(3), requires_grad=True)
     y = t
