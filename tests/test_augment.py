@@ -131,3 +131,66 @@ def test_views_reproduce_from_gdls_seed():
 def test_bad_input_is_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---- random_resized_crop ----------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(3, 8, 8), (2, 1, 7, 9)])
+def test_random_resized_crop_of_the_whole_image_is_the_identity(shape):
+    images = np.random.default_rng(8).random(shape).astype(np.float32)
+    aspect = shape[-1] / shape[-2]                 # the image's own width / height
+    out = augment.random_resized_crop(images, scale=(1.0, 1.0), ratio=(aspect, aspect),
+                                      rng=np.random.default_rng(0))
+    assert out.dtype == np.float32 and out.shape == shape
+    assert_allclose(out, images, atol=1e-6)
+
+
+def test_random_resized_crop_stretches_the_chosen_quarter():
+    yy, xx = np.mgrid[0:8, 0:8]
+    ramp = (yy + 10.0 * xx)[None]                  # bilinear sampling is exact on a ramp
+    # a quarter of the area, square, at the top (0) and the right (1) of where it can lie
+    out = augment.random_resized_crop(ramp, rng=FixedRng(uniform=[0.25, 0.0, 0.0, 1.0]))
+    # output pixel y reads the crop at (y + 0.5) / 8 of its 4 rows, edge pixels repeated
+    src_y = np.clip((yy + 0.5) / 2 - 0.5, 0, 7)
+    src_x = np.clip(4 + (xx + 0.5) / 2 - 0.5, 0, 7)
+    assert_allclose(out[0], src_y + 10 * src_x, atol=1e-12)
+
+
+def test_random_resized_crop_keeps_a_constant_image_and_the_input():
+    images = np.full((20, 1, 12, 12), 0.7)
+    before = images.copy()
+    out = augment.random_resized_crop(images, scale=(0.2, 0.9), rng=np.random.default_rng(9))
+    assert_allclose(out, 0.7, rtol=1e-12)
+    assert_array_equal(images, before)
+    varied = augment.random_resized_crop(np.random.default_rng(1).random((20, 12, 12)),
+                                         rng=np.random.default_rng(9))
+    assert len({float(v[0, 0]) for v in varied}) == 20              # each image its own crop
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"scale": (0.0, 1.0)}, r"scale must be a \(low, high\) range"),
+    ({"scale": (0.5, 1.5)}, "scale must be"),
+    ({"ratio": (2.0, 1.0)}, r"ratio must be a \(low, high\) range"),
+])
+def test_random_resized_crop_bad_ranges(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        augment.random_resized_crop(np.zeros((1, 4, 4)), **kwargs)
+
+
+def test_random_rotate_interpolates_like_a_pixel_loop():
+    images = np.random.default_rng(10).random((2, 2, 6, 7))
+    out = augment.random_rotate(images, 45, FixedRng(uniform=[30.0, -41.0]))
+    for i, degrees in enumerate([30.0, -41.0]):
+        angle = np.deg2rad(degrees)
+        cy, cx = 2.5, 3.0
+        for y in range(6):
+            for x in range(7):
+                # the point turned back by -angle, read bilinearly, zero outside
+                sy = np.cos(angle) * (y - cy) - np.sin(angle) * (x - cx) + cy
+                sx = np.sin(angle) * (y - cy) + np.cos(angle) * (x - cx) + cx
+                y0, x0 = int(np.floor(sy)), int(np.floor(sx))
+                expected = np.zeros(2)
+                for yy, xx in ((y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1)):
+                    if 0 <= yy < 6 and 0 <= xx < 7:
+                        weight = (1 - abs(sy - yy)) * (1 - abs(sx - xx))
+                        expected += weight * images[i, :, yy, xx]
+                assert_allclose(out[i, :, y, x], expected, atol=1e-12)

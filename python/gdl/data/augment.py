@@ -19,7 +19,8 @@ import numpy as np
 
 from gdl import random as _random
 
-__all__ = ["random_shift", "random_rotate", "add_noise", "mask_patch", "random_views"]
+__all__ = ["random_shift", "random_rotate", "random_resized_crop", "add_noise", "mask_patch",
+           "random_views"]
 
 
 def _check(images, name="images"):
@@ -87,23 +88,64 @@ def random_rotate(images, max_degrees, rng=None):
     return _bilinear(images, src_y, src_x)
 
 
+def random_resized_crop(images, scale=(0.5, 1.0), ratio=(3 / 4, 4 / 3), rng=None):
+    """Cut a random rectangle from each image and stretch it back to the full size.
+
+    SimCLR's crop: the rectangle covers a fraction of the image's area drawn uniformly from
+    ``scale`` and has a width/height ratio drawn log-uniformly from ``ratio`` (each side at most
+    the image's); it lies uniformly at random inside the image and is resampled bilinearly, its
+    edge pixels repeated where a sample falls half a pixel outside. ``scale=(1, 1), ratio=(1,
+    1)`` gives back the images.
+    """
+    _check(images)
+    for name, (low, high) in (("scale", scale), ("ratio", ratio)):
+        if not 0 < low <= high or not np.isfinite(high) or (name == "scale" and high > 1):
+            raise ValueError(f"{name} must be a (low, high) range with 0 < low <= high"
+                             f"{' <= 1' if name == 'scale' else ''}, got {(low, high)!r}")
+    if images.shape[0] == 0:
+        return images.copy()
+    rng = _rng(rng)
+    n, (h, w) = images.shape[0], images.shape[-2:]
+    area = rng.uniform(scale[0], scale[1], size=n) * h * w
+    aspect = np.exp(rng.uniform(np.log(ratio[0]), np.log(ratio[1]), size=n))
+    crop_h = np.minimum(np.sqrt(area / aspect), h)
+    crop_w = np.minimum(np.sqrt(area * aspect), w)
+    top = rng.uniform(0, 1, size=n) * (h - crop_h)
+    left = rng.uniform(0, 1, size=n) * (w - crop_w)
+    # output pixel centre (y + 0.5) / h of the way down reads the same fraction of the crop
+    yy = (np.arange(h) + 0.5) / h
+    xx = (np.arange(w) + 0.5) / w
+    src_y = top[:, None] + yy[None, :] * crop_h[:, None] - 0.5           # (N, H)
+    src_x = left[:, None] + xx[None, :] * crop_w[:, None] - 0.5          # (N, W)
+    src_y = np.clip(src_y, 0, h - 1)[:, :, None].repeat(w, axis=2)
+    src_x = np.clip(src_x, 0, w - 1)[:, None, :].repeat(h, axis=1)
+    return _bilinear(images, src_y, src_x)
+
+
 def _bilinear(images, src_y, src_x):
     """images sampled at (src_y, src_x) per image, zero outside."""
     n, (h, w) = images.shape[0], images.shape[-2:]
-    y0 = np.floor(src_y).astype(np.intp)
-    x0 = np.floor(src_x).astype(np.intp)
-    fy = (src_y - y0).astype(images.dtype)
-    fx = (src_x - x0).astype(images.dtype)
-    flat = images.reshape(n, -1, h * w)                      # (N, C, H*W), C = 1 for (N, H, W)
-    out = np.zeros((n, flat.shape[1], h, w), images.dtype)
-    batch = np.arange(n)[:, None, None]
-    for oy, ox, weight in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx),
-                           (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
-        y, x = y0 + oy, x0 + ox
-        inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-        index = np.where(inside, y * w + x, 0)
-        values = flat[batch, :, index]                       # (N, H, W, C)
-        out += np.moveaxis(values, -1, 1) * (weight * inside)[:, None]
+    planes = images.reshape(-1, h, w)                        # (N * C, H, W)
+    channels = len(planes) // n
+    # a ring of zeros around each plane (two wide after the last row and column, where the
+    # second corner of a sample on the ring lands), so that no sample needs an "inside" test:
+    # one clipped to the ring reads zeros only, as the image's outside is
+    padded = np.zeros((len(planes), h + 3, w + 3), images.dtype)
+    padded[:, 1:h + 1, 1:w + 1] = planes
+    src_y = np.clip(src_y, -1, h)
+    src_x = np.clip(src_x, -1, w)
+    y0 = np.floor(src_y)
+    x0 = np.floor(src_x)
+    fy = (src_y - y0).astype(images.dtype).reshape(n, 1, h * w)
+    fx = (src_x - x0).astype(images.dtype).reshape(n, 1, h * w)
+    stride = w + 3
+    corner = ((y0.astype(np.intp) + 1) * stride + x0.astype(np.intp) + 1).reshape(n, 1, h * w)
+    corner = corner + (np.arange(len(planes)) * padded[0].size).reshape(n, channels, 1)
+    flat = padded.reshape(-1)                                # one flat gather per corner
+    out = np.take(flat, corner) * ((1 - fy) * (1 - fx))
+    out += np.take(flat, corner + 1) * ((1 - fy) * fx)
+    out += np.take(flat, corner + stride) * (fy * (1 - fx))
+    out += np.take(flat, corner + stride + 1) * (fy * fx)
     return out.reshape(images.shape)
 
 

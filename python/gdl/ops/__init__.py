@@ -10,11 +10,13 @@ from gdl.ops.reduce import Max, Mean, Sum
 from gdl.ops.rnn import LSTM, RNN, FinalCell
 from gdl.ops.shape import (BroadcastTo, Cast, Concat, Expand, Index, IndexSelect, Reshape, Stack,
                            Transpose)
+from gdl.ops.similarity import Gram, Normalize
 from gdl.ops.softmax import LogSoftmax, Softmax, SoftmaxCrossEntropy
 
 __all__ = [
-    "Add", "AvgPool2d", "BinaryCrossEntropy", "Conv2d", "MaxPool2d", "FinalCell", "LSTM", "RNN", "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding",
-    "EmbeddingBag", "Exp", "Expand", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax",
-    "MatMul", "Max", "Mean", "Mul", "NLL", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
+    "Add", "AvgPool2d", "BinaryCrossEntropy", "Conv2d", "MaxPool2d", "FinalCell", "LSTM", "RNN",
+    "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding", "EmbeddingBag", "Exp",
+    "Expand", "Gram", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
+    "Mean", "Mul", "NLL", "Neg", "Normalize", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
     "SoftmaxCrossEntropy", "Stack", "Sub", "Sum", "Tanh", "Transpose",
 ]
