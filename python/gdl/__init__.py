@@ -6,7 +6,20 @@
 >>> loss = gdl.nn.CrossEntropyLoss()(model(images), labels)
 >>> loss.backward(); opt.step()
 """
-from gdl import nn, ops, optim, sparse, text
+import os as _os
+
+# Note [OpenBLAS spin]: after each call OpenBLAS keeps its worker threads spinning for about
+# 2^28 cycles (a tenth of a second) before they sleep. gdl's compiled loops run between BLAS
+# calls (the convolution's per-chunk GEMMs, the LSTM's per-step kernel), and a spinning worker
+# takes the core they need: on this project's 2-core machine, two threads, the two-conv step
+# (bench W6b) took 122 ms with the default and 33 ms with OPENBLAS_THREAD_TIMEOUT=4 (2^4
+# cycles), the book's LSTM step (W5) 121 and 66 ms. OpenBLAS reads the variable when it loads,
+# so gdl sets it here, before numpy, unless the user already has: it then holds for numpy's
+# and scipy's OpenBLAS (imported with gdl, or after it). A program that imports numpy before
+# gdl should set it in its environment.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+from gdl import nn, ops, optim, sparse, text  # noqa: E402  (after the OpenBLAS setting)
 from gdl._build_info import version as __version__
 from gdl.io import load, save
 from gdl.nn import Layer
