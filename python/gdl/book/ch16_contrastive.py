@@ -50,7 +50,7 @@ import gdl
 from gdl.book._common import UserError, load_checkpoint, progress, save_checkpoint, say
 from gdl.contrastive import (SimCLR, SimCLRTrainer, build_encoder, build_projection_head, embed,
                              knn_accuracy, linear_probe, pca_2d, plot_embeddings)
-from gdl.data import load_mnist, load_mnist_slice
+from gdl.contrastive.views import add_mnist_arguments, load_mnist_images
 
 PROJECT = "ch16-contrastive"
 FEATURES = 512
@@ -62,10 +62,7 @@ TEMPERATURE = 0.2
 
 
 def add_arguments(parser):
-    parser.add_argument("--slice", action="store_true", dest="mnist_slice",
-                        help="the book's 1,000-image MNIST slice (shipped) instead of all 60,000")
-    parser.add_argument("--test-size", type=int, default=None, metavar="N",
-                        help="evaluate on the first N test images only (a quick run)")
+    add_mnist_arguments(parser)
     parser.add_argument("--temperature", type=float, default=TEMPERATURE,
                         help=f"NT-Xent temperature ({TEMPERATURE})")
     parser.add_argument("--train-images", type=int, default=None, metavar="N",
@@ -78,20 +75,8 @@ def add_arguments(parser):
 
 def load_data(use_slice=False, test_size=None):
     """(x_train, y_train, x_test, y_test): float32 (N, 1, 28, 28) in [0, 1], int64 labels."""
-    if use_slice:
-        x_train, y_train, x_test, y_test = load_mnist_slice()
-    else:
-        x_train, y_train = load_mnist("train")
-        x_test, y_test = load_mnist("test")
-    if test_size:
-        x_test, y_test = x_test[:test_size], y_test[:test_size]
-
-    def scale(images):
-        x = images[:, None].astype(np.float32)
-        x /= 255
-        return x
-
-    return scale(x_train), y_train, scale(x_test), y_test
+    x_train, y_train, x_test, y_test = load_mnist_images(use_slice, test_size)
+    return x_train[:, None], y_train, x_test[:, None], y_test
 
 
 def unit_rows(x):

@@ -37,7 +37,7 @@ import numpy as np
 import gdl
 from gdl.book._common import UserError, load_checkpoint, progress, save_checkpoint, say
 from gdl.contrastive import linear_probe, pretext
-from gdl.data import load_mnist, load_mnist_slice
+from gdl.contrastive.views import add_mnist_arguments, load_mnist_images
 
 PROJECT = "ch16-pretext"
 EPOCHS = 5
@@ -48,25 +48,9 @@ PATCH = 10
 
 
 def add_arguments(parser):
-    parser.add_argument("--slice", action="store_true", dest="mnist_slice",
-                        help="the book's 1,000-image MNIST slice (shipped) instead of all 60,000")
-    parser.add_argument("--test-size", type=int, default=None, metavar="N",
-                        help="evaluate on the first N test images only (a quick run)")
+    add_mnist_arguments(parser)
     parser.add_argument("--patch", type=int, default=PATCH, metavar="SIZE",
                         help=f"side of the hidden square ({PATCH})")
-
-
-def load_data(use_slice=False, test_size=None):
-    """(x_train, y_train, x_test, y_test): float32 (N, 28, 28) in [0, 1], int64 labels."""
-    if use_slice:
-        x_train, y_train, x_test, y_test = load_mnist_slice()
-    else:
-        x_train, y_train = load_mnist("train")
-        x_test, y_test = load_mnist("test")
-    if test_size:
-        x_test, y_test = x_test[:test_size], y_test[:test_size]
-    return (x_train.astype(np.float32) / 255, y_train,
-            x_test.astype(np.float32) / 255, y_test)
 
 
 def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, resume=None,
@@ -80,7 +64,7 @@ def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, r
     batch_size = batch_size or BATCH_SIZE
     if not 1 <= patch <= 28:
         raise UserError(f"--patch must be in [1, 28], got {patch}")
-    x_train, y_train, x_test, y_test = load_data(mnist_slice, test_size)
+    x_train, y_train, x_test, y_test = load_mnist_images(mnist_slice, test_size)
     if batch_size > len(x_train):
         raise UserError(f"--batch-size must be at most {len(x_train)}, got {batch_size}")
     gdl.manual_seed(seed)

@@ -7,7 +7,9 @@ images), seeded through ``rng``.
 """
 from dataclasses import dataclass
 
-from gdl.data import augment
+import numpy as np
+
+from gdl.data import augment, load_mnist, load_mnist_slice
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,26 @@ def make_views(images, rng, config=ViewConfig()):
         if masked.any():
             views[masked] = augment.mask_patch(views[masked], config.mask_size, rng)[0]
     return views
+
+
+def add_mnist_arguments(parser):
+    """The data options both chapter-16 projects take: ``--slice`` and ``--test-size``."""
+    parser.add_argument("--slice", action="store_true", dest="mnist_slice",
+                        help="the book's 1,000-image MNIST slice (shipped) instead of all 60,000")
+    parser.add_argument("--test-size", type=int, default=None, metavar="N",
+                        help="evaluate on the first N test images only (a quick run)")
+
+
+def load_mnist_images(use_slice=False, test_size=None):
+    """(x_train, y_train, x_test, y_test): float32 (N, 28, 28) in [0, 1] and int64 labels; all
+    of MNIST from the data home, or the shipped slice; ``test_size`` keeps the first test
+    images only."""
+    if use_slice:
+        x_train, y_train, x_test, y_test = load_mnist_slice()
+    else:
+        x_train, y_train = load_mnist("train")
+        x_test, y_test = load_mnist("test")
+    if test_size:
+        x_test, y_test = x_test[:test_size], y_test[:test_size]
+    return (x_train.astype(np.float32) / 255, y_train,
+            x_test.astype(np.float32) / 255, y_test)
