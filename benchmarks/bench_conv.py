@@ -33,10 +33,11 @@ THREADS = _threads(sys.argv[1:])
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = THREADS
 
+# gdl first: it configures OpenBLAS before numpy loads it (Note [OpenBLAS spin])
+import gdl  # noqa: E402
 import numpy as np  # noqa: E402  (after the thread variables)
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
-import gdl  # noqa: E402
 from gdl import nn  # noqa: E402
 from gdl.nn.conv import Conv2d, MaxPool2d  # noqa: E402
 

@@ -29,9 +29,10 @@ THREADS = _threads(sys.argv[1:])
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = THREADS
 
+# gdl first: it configures OpenBLAS before numpy loads it (Note [OpenBLAS spin])
+import gdl  # noqa: E402
 import numpy as np  # noqa: E402  (after the thread variables)
 
-import gdl  # noqa: E402
 from gdl import nn  # noqa: E402
 from gdl.nn.rnn import LSTM  # noqa: E402
 

@@ -19,9 +19,13 @@
 
 #define SG_STRIP 32
 #define SG_MAX_ROWS 128
+#define SG_MAX_THREADS 8
+#define SG_THREAD_WORK (1u << 20)               /* multiply-adds below which one thread is best */
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
+#include <pthread.h>
+#include <unistd.h>
 #define SG_X86 1
 #endif
 
@@ -127,20 +131,78 @@ static inline void sg_rows1(size_t K, const float *x, size_t ldx, const float *s
     SG_ROW_STORE(0)
 }
 
-/* y (B, N) = x (B, K) @ M, or y += x @ M when accumulate; M packed in P by sg_pack; x rows
- * ldx apart, y rows ldy apart. Only when sg_use(B). */
+/* Strips [s0, s1) of y = x @ M (Note [small-batch GEMM]). */
+typedef struct {
+    size_t B, K, N, ldx, ldy, s0, s1;
+    const float *x, *P;
+    float *y;
+    int accumulate;
+} sg_job;
+
 __attribute__((target("avx512f")))
+static inline void sg_strips(const sg_job *j) {
+    for (size_t s = j->s0; s < j->s1; s++) {
+        size_t n0 = s * SG_STRIP;
+        const float *strip = j->P + n0 * j->K;
+        size_t width = j->N - n0 < SG_STRIP ? j->N - n0 : SG_STRIP;
+        size_t r = 0;
+        for (; r + 8 <= j->B; r += 8) {
+            sg_rows8(j->K, j->x + r * j->ldx, j->ldx, strip, j->y + r * j->ldy + n0, j->ldy,
+                     width, j->accumulate);
+        }
+        for (; r < j->B; r++) {
+            sg_rows1(j->K, j->x + r * j->ldx, j->ldx, strip, j->y + r * j->ldy + n0, j->ldy,
+                     width, j->accumulate);
+        }
+    }
+}
+
+static void *sg_worker(void *job) {
+    sg_strips((const sg_job *)job);
+    return NULL;
+}
+
+/* Threads for one product: GDL_NUM_THREADS, else OMP_NUM_THREADS, else the online CPUs; 1 to
+ * SG_MAX_THREADS. Read once. */
+static inline size_t sg_threads(void) {
+    static long threads = 0;                   /* a benign race: every thread writes the same */
+    if (threads == 0) {
+        const char *env = getenv("GDL_NUM_THREADS");
+        if (env == NULL) {
+            env = getenv("OMP_NUM_THREADS");
+        }
+        long n = env != NULL ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n < 1 ? 1 : n > SG_MAX_THREADS ? SG_MAX_THREADS : n;
+    }
+    return (size_t)threads;
+}
+
+/* y (B, N) = x (B, K) @ M, or y += x @ M when accumulate; M packed in P by sg_pack; x rows
+ * ldx apart, y rows ldy apart. Only when sg_use(B). The strips are shared among sg_threads()
+ * threads when the product is large enough to pay for starting them (about 20 us each). */
 static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t ldx,
                            const float *P, float *y, size_t ldy, int accumulate) {
-    for (size_t n0 = 0; n0 < N; n0 += SG_STRIP) {
-        const float *strip = P + n0 * K;
-        size_t width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
-        size_t r = 0;
-        for (; r + 8 <= B; r += 8) {
-            sg_rows8(K, x + r * ldx, ldx, strip, y + r * ldy + n0, ldy, width, accumulate);
+    size_t strips = (N + SG_STRIP - 1) / SG_STRIP;
+    size_t threads = B * K * N < SG_THREAD_WORK ? 1 : sg_threads();
+    threads = threads < strips ? threads : strips;
+    sg_job jobs[SG_MAX_THREADS];
+    pthread_t ids[SG_MAX_THREADS];
+    int started[SG_MAX_THREADS] = {0};
+    for (size_t t = 0; t < threads; t++) {
+        sg_job job = {B, K, N, ldx, ldy, strips * t / threads, strips * (t + 1) / threads,
+                      x, P, y, accumulate};
+        jobs[t] = job;
+    }
+    for (size_t t = 1; t < threads; t++) {
+        started[t] = pthread_create(&ids[t], NULL, sg_worker, &jobs[t]) == 0;
+        if (!started[t]) {
+            sg_strips(&jobs[t]);               /* no thread: do its share here */
         }
-        for (; r < B; r++) {
-            sg_rows1(K, x + r * ldx, ldx, strip, y + r * ldy + n0, ldy, width, accumulate);
+    }
+    sg_strips(&jobs[0]);
+    for (size_t t = 1; t < threads; t++) {
+        if (started[t]) {
+            pthread_join(ids[t], NULL);
         }
     }
 }

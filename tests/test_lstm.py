@@ -154,14 +154,16 @@ def test_lstm_strided_input_matches_contiguous():
 
 
 # Note [small-batch GEMM]: on x86-64 with AVX-512, float32 sequences of up to 128 rows take the
-# packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS. Both must agree.
+# packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS. Both must agree, also when
+# the kernel shares a large product (the last shape) among threads.
 _BOTH_PATHS = """
 import sys
 import numpy as np
 from gdl._kernels import lstm, rnn
 rng = np.random.default_rng(0)
 found = {}
-for T, B, D, H in [(3, 1, 5, 7), (4, 13, 9, 37), (2, 16, 64, 33), (3, 9, 4, 40), (2, 129, 8, 16)]:
+for T, B, D, H in [(3, 1, 5, 7), (4, 13, 9, 37), (2, 16, 64, 33), (3, 9, 4, 40), (2, 129, 8, 16),
+                   (2, 19, 8, 256)]:
     f = lambda *shape: (rng.standard_normal(shape) * 0.3).astype(np.float32)
     x, h0, c0, gh = f(T, B, D), f(B, H), f(B, H), f(T, B, H)
     W_ih, W_hh = f(H, D), f(H, H)
@@ -180,12 +182,12 @@ def test_small_batch_path_equals_the_blas_path(tmp_path):
     runs = {}
     for flag in ("1", "0"):
         path = tmp_path / f"out{flag}.npz"
-        env = dict(os.environ, GDL_SMALL_GEMM=flag)
+        env = dict(os.environ, GDL_SMALL_GEMM=flag, GDL_NUM_THREADS="3")
         done = subprocess.run([sys.executable, "-c", _BOTH_PATHS, str(path)], env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         runs[flag] = np.load(path)
-    assert len(runs["1"].files) == 5 * 15        # 5 shapes, 9 LSTM and 6 RNN arrays
+    assert len(runs["1"].files) == 6 * 15        # 6 shapes, 9 LSTM and 6 RNN arrays
     for name in runs["0"].files:
         expected = runs["0"][name]
         assert_allclose(runs["1"][name], expected, rtol=1e-5,
