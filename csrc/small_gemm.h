@@ -57,11 +57,16 @@ static inline void sg_pack(const float *W, size_t K, size_t N, int transposed,
     for (size_t s = 0; s * SG_STRIP < N; s++) {
         float *strip = P + s * SG_STRIP * K;
         size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
-        memset(strip, 0, SG_STRIP * K * sizeof(float));
-        for (size_t j = 0; j < width && transposed; j++) {
-            const float *row = W + (n0 + j) * K;              /* M's column n0 + j */
-            for (size_t k = 0; k < K; k++) {
-                strip[k * SG_STRIP + j] = row[k];
+        if (width < SG_STRIP) {
+            memset(strip, 0, SG_STRIP * K * sizeof(float));   /* the padding columns */
+        }
+        for (size_t k0 = 0; k0 < K && transposed; k0 += 64) {  /* 64 rows of the strip: L1 */
+            size_t k1 = K - k0 < 64 ? K : k0 + 64;
+            for (size_t j = 0; j < width; j++) {
+                const float *column = W + (n0 + j) * K;       /* M's column n0 + j */
+                for (size_t k = k0; k < k1; k++) {
+                    strip[k * SG_STRIP + j] = column[k];
+                }
             }
         }
         for (size_t k = 0; k < K && !transposed; k++) {
@@ -216,19 +221,33 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
 
 /* Per-type entry points for the bodies in rnn.inc and lstm.inc, which FN() names.
  *
- * The recurrent weight packed for the small-batch kernel (Note [small-batch GEMM]), or NULL
- * when the BLAS should do the per-step products: no AVX-512, many rows, double, or no memory.
- * The caller frees it. */
+ * The recurrent weight packed for the small-batch kernel (Note [small-batch GEMM]) into this
+ * thread's buffer, kept and grown across calls (a fresh 4 MB every call costs page faults), or
+ * NULL when the BLAS should do the per-step products: no AVX-512, many rows, double, or no
+ * memory. Valid until the thread's next call. */
 static inline float *pack_recurrent_f32(const float *W, size_t K, size_t N, int transposed,
                                         size_t B) {
+#ifdef SG_X86
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    size_t size = sg_packed_size(K, N);
     if (!sg_use(B)) {
         return NULL;
     }
-    float *P = malloc(sg_packed_size(K, N) * sizeof(float));
-    if (P != NULL) {
-        sg_pack(W, K, N, transposed, P);
+    if (size > capacity) {
+        float *grown = realloc(buffer, size * sizeof(float));
+        if (grown == NULL) {
+            return NULL;
+        }
+        buffer = grown;
+        capacity = size;
     }
-    return P;
+    sg_pack(W, K, N, transposed, buffer);
+    return buffer;
+#else
+    (void)W, (void)K, (void)N, (void)transposed, (void)B;
+    return NULL;
+#endif
 }
 
 static inline double *pack_recurrent_f64(const double *W, size_t K, size_t N,
