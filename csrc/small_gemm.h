@@ -176,7 +176,12 @@ static inline size_t sg_threads(void) {
         if (env == NULL) {
             env = getenv("OMP_NUM_THREADS");
         }
-        long n = env != NULL ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef _SC_NPROCESSORS_ONLN                    /* not POSIX: hidden on some systems */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+#else
+        long cpus = 1;
+#endif
+        long n = env != NULL ? strtol(env, NULL, 10) : cpus;
         threads = n < 1 ? 1 : n > SG_MAX_THREADS ? SG_MAX_THREADS : n;
     }
     return (size_t)threads;
