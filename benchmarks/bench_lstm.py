@@ -11,23 +11,13 @@ for the same machine. Prints one JSON object. Not a test: timings on a shared ma
 """
 import argparse
 import json
-import os
 import sys
 import time
 
 
-def _threads(argv, default="2"):
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return default
+from _threads import set_threads
 
-
-THREADS = _threads(sys.argv[1:])
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = THREADS
+THREADS = set_threads(sys.argv[1:])
 
 # gdl first: it configures OpenBLAS before numpy loads it (Note [OpenBLAS spin])
 import gdl  # noqa: E402

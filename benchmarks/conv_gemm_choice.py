@@ -16,16 +16,12 @@ are noisy.
 """
 import argparse
 import json
-import os
 import sys
 import time
 
-THREADS = "2"
-for _i, _arg in enumerate(sys.argv):
-    if _arg == "--threads" and _i + 1 < len(sys.argv):
-        THREADS = sys.argv[_i + 1]
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = THREADS
+from _threads import set_threads
+
+THREADS = set_threads(sys.argv[1:])
 
 import numpy as np  # noqa: E402
 

@@ -1,9 +1,11 @@
-"""What every book project shares: progress bars, checkpoints, learning-curve plots."""
+"""What every book project shares: progress bars, checkpoints, learning-curve plots, and the
+training loop of the MNIST classifiers of chapters 9 and 10."""
 import numpy as np
 from tqdm.auto import tqdm
 
 import gdl
-from gdl import io
+from gdl import io, nn
+from gdl.data import augment
 
 
 class UserError(Exception):
@@ -72,3 +74,93 @@ def plot_history(path, history, title):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def add_shift_argument(parser):
+    """``--shift PIXELS``: the per-epoch image shift of the MNIST classifiers (chapters 9, 10)."""
+    parser.add_argument("--shift", type=int, default=None, metavar="PIXELS",
+                        help="move each training image by up to this many pixels every epoch "
+                             "(default 1; 0 turns it off)")
+
+
+def image_shifter(shift, shape):
+    """None for shift 0, else a function moving each image of a batch, seen as ``shape`` (H, W)
+    or (C, H, W), by its own random offset of up to ``shift`` pixels (gdl.data.augment)."""
+    if shift < 0:
+        raise UserError(f"--shift must be >= 0 pixels, got {shift}")
+    if shift == 0:
+        return None
+
+    def shifted(images):
+        moved = augment.random_shift(images.reshape((len(images),) + tuple(shape)), shift)
+        return moved.reshape(images.shape)
+    return shifted
+
+
+def accuracy(model, images, labels, batch_size=1000):
+    """Fraction of images whose highest-scoring class is the label (dropout off)."""
+    model.eval()
+    correct = 0
+    with gdl.no_grad():
+        for i in range(0, len(images), batch_size):
+            logits = model(images[i:i + batch_size]).data
+            correct += int((logits.argmax(axis=1) == labels[i:i + batch_size]).sum())
+    model.train()
+    return correct / len(images)
+
+
+def train_classifier(project, model, optimizer, data, epochs, batch_size, seed=0, schedule=None,
+                     shuffle=True, transform=None, eval_every=10, quiet=False, save=None,
+                     resume=None, plot=None, title=""):
+    """The chapter-9 and chapter-10 training loop: softmax cross-entropy in mini-batches (the
+    last partial batch dropped, as the book does), ``transform`` (e.g. ``image_shifter``)
+    applied to the training images once per epoch, ``schedule`` stepped per epoch, the test
+    accuracy every ``eval_every`` epochs and at the last, checkpoints with ``save``/``resume``.
+
+    data is (x_train, y_train, x_test, y_test). Returns {"test_accuracy", "train_accuracy",
+    "best_test_accuracy", "epochs"}.
+    """
+    x_train, y_train, x_test, y_test = data
+    criterion = nn.CrossEntropyLoss()
+    first_epoch, history = 0, {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
+    if resume:
+        first_epoch, history = load_checkpoint(resume, project, model, optimizer)
+        if schedule:
+            schedule.step(first_epoch)
+        say(f"resumed from {resume} at epoch {first_epoch}", quiet)
+    steps = len(x_train) // batch_size
+    bar = progress(range(first_epoch, epochs), project, quiet)
+    for epoch in bar:
+        # one permutation per (seed, epoch), so a resumed run sees the same batches
+        order = (np.random.default_rng([seed, epoch]).permutation(len(x_train)) if shuffle
+                 else np.arange(len(x_train)))
+        images = transform(x_train) if transform else x_train
+        total_loss = 0.0
+        correct = 0
+        for i in range(steps):
+            batch = order[i * batch_size:(i + 1) * batch_size]
+            logits = model(images[batch])
+            loss = criterion(logits, y_train[batch])
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item()
+            correct += int((logits.data.argmax(axis=1) == y_train[batch]).sum())
+        if schedule:
+            schedule.step()
+        history["train_loss"].append(total_loss / steps)
+        history["train_accuracy"].append(correct / (steps * batch_size))
+        if (epoch + 1) % eval_every == 0 or epoch == epochs - 1:
+            test_acc = accuracy(model, x_test, y_test)
+            history["test_accuracy"].append(test_acc)
+            bar.set_postfix(train=f"{history['train_accuracy'][-1]:.4f}", test=f"{test_acc:.4f}")
+            say(f"I:{epoch + 1} Test-Acc:{test_acc:.4f} "
+                f"Train-Acc:{history['train_accuracy'][-1]:.4f}", quiet)
+        if save:
+            save_checkpoint(save, project, model, optimizer, epoch + 1, history)
+    if plot:
+        plot_history(plot, history, title)
+    test_acc = accuracy(model, x_test, y_test)
+    return {"test_accuracy": test_acc,
+            "train_accuracy": accuracy(model, x_train, y_train),
+            "best_test_accuracy": max(history["test_accuracy"] or [test_acc]),
+            "epochs": epochs}

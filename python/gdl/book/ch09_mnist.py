@@ -32,9 +32,8 @@ import numpy as np
 
 import gdl
 from gdl import nn
-from gdl.book._common import (UserError, load_checkpoint, plot_history, progress,
-                              save_checkpoint, say)
-from gdl.data import augment, flatten_images, load_mnist, load_mnist_slice
+from gdl.book._common import add_shift_argument, image_shifter, train_classifier
+from gdl.data import flatten_images, load_mnist, load_mnist_slice
 
 PROJECT = "ch9-mnist"
 BOOK_TEST_ACCURACY = 0.8701
@@ -43,9 +42,7 @@ BOOK_TEST_ACCURACY = 0.8701
 def add_arguments(parser):
     parser.add_argument("--full", action="store_true",
                         help="train a 784-512-10 network on all 60,000 images (data home)")
-    parser.add_argument("--shift", type=int, default=None, metavar="PIXELS",
-                        help="move each training image by up to this many pixels every epoch "
-                             "(default 1; 0 is the book's setting)")
+    add_shift_argument(parser)
 
 
 def build_model(hidden=100):
@@ -56,18 +53,6 @@ def build_model(hidden=100):
     model[0].weight.data[...] = 0.02 * rng.random((hidden, 784)) - 0.01
     model[3].weight.data[...] = 0.2 * rng.random((10, hidden)) - 0.1
     return model
-
-
-def accuracy(model, images, labels, batch_size=2000):
-    """Fraction of images whose most likely digit is the label (dropout off)."""
-    model.eval()
-    correct = 0
-    with gdl.no_grad():
-        for i in range(0, len(images), batch_size):
-            logits = model(images[i:i + batch_size]).data
-            correct += int((logits.argmax(axis=1) == labels[i:i + batch_size]).sum())
-    model.train()
-    return correct / len(images)
 
 
 def load_data(full=False):
@@ -89,11 +74,8 @@ def run(epochs=None, seed=0, batch_size=100, lr=None, quiet=False, save=None, re
     gdl.manual_seed(seed)
     if epochs is None:
         epochs = 30 if full else 300
-    if shift is None:
-        shift = 1
-    if shift < 0:
-        raise UserError(f"--shift must be >= 0 pixels, got {shift}")
-    x_train, y_train, x_test, y_test = load_data(full)
+    shifter = image_shifter(1 if shift is None else shift, (28, 28))
+    data = load_data(full)
     model = build_model(512 if full else 100)
     if full:
         optimizer = gdl.SGD(model.parameters(), lr=lr or 0.1, momentum=0.9)
@@ -101,50 +83,10 @@ def run(epochs=None, seed=0, batch_size=100, lr=None, quiet=False, save=None, re
     else:
         optimizer = gdl.SGD(model.parameters(), lr=lr or 2.0 / batch_size)
         schedule = None                             # the book's constant rate
-    criterion = nn.CrossEntropyLoss()
-    first_epoch, history = 0, {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
-    if resume:
-        first_epoch, history = load_checkpoint(resume, PROJECT, model, optimizer)
-        if schedule:
-            schedule.step(first_epoch)
-        say(f"resumed from {resume} at epoch {first_epoch}", quiet)
-
-    steps = len(x_train) // batch_size
-    bar = progress(range(first_epoch, epochs), f"{PROJECT}", quiet)
-    for epoch in bar:
-        # one permutation per (seed, epoch): a resumed run sees the same batches
-        order = (np.random.default_rng([seed, epoch]).permutation(len(x_train)) if full
-                 else np.arange(len(x_train)))
-        images = x_train
-        if shift:                   # every image moved by its own offset, once per epoch
-            images = augment.random_shift(x_train.reshape(-1, 28, 28), shift).reshape(-1, 784)
-        total_loss = 0.0
-        correct = 0
-        for i in range(steps):
-            batch = order[i * batch_size:(i + 1) * batch_size]
-            logits = model(images[batch])
-            loss = criterion(logits, y_train[batch])
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item()
-            correct += int((logits.data.argmax(axis=1) == y_train[batch]).sum())
-        if schedule:
-            schedule.step()
-        history["train_loss"].append(total_loss / steps)
-        history["train_accuracy"].append(correct / (steps * batch_size))
-        last = epoch == epochs - 1
-        if (epoch + 1) % eval_every == 0 or last or full:
-            test_acc = accuracy(model, x_test, y_test)
-            history["test_accuracy"].append(test_acc)
-            bar.set_postfix(train=f"{history['train_accuracy'][-1]:.4f}", test=f"{test_acc:.4f}")
-            say(f"I:{epoch + 1} Test-Acc:{test_acc:.4f} "
-                f"Train-Acc:{history['train_accuracy'][-1]:.4f}", quiet)
-        if save:
-            save_checkpoint(save, PROJECT, model, optimizer, epoch + 1, history)
-    if plot:
-        plot_history(plot, history, f"{PROJECT}: tanh + softmax on MNIST")
-    test_acc = accuracy(model, x_test, y_test)
-    return {"test_accuracy": test_acc,
-            "train_accuracy": accuracy(model, x_train, y_train),
-            "best_test_accuracy": max(history["test_accuracy"] or [test_acc]),
-            "epochs": epochs, "seconds": time.perf_counter() - start}
+    # the book walks its slice in order; the full set is shuffled and tested every epoch
+    result = train_classifier(PROJECT, model, optimizer, data, epochs, batch_size, seed=seed,
+                              schedule=schedule, shuffle=full, transform=shifter,
+                              eval_every=1 if full else eval_every, quiet=quiet, save=save,
+                              resume=resume, plot=plot,
+                              title=f"{PROJECT}: tanh + softmax on MNIST")
+    return dict(result, seconds=time.perf_counter() - start)

@@ -37,9 +37,8 @@ import numpy as np
 
 import gdl
 from gdl import nn
-from gdl.book._common import (UserError, load_checkpoint, plot_history, progress,
-                              save_checkpoint, say)
-from gdl.data import augment, load_mnist, load_mnist_slice
+from gdl.book._common import add_shift_argument, image_shifter, train_classifier
+from gdl.data import load_mnist, load_mnist_slice
 from gdl.nn.conv import Conv2d, MaxPool2d
 
 PROJECT = "ch10-cnn"
@@ -49,9 +48,7 @@ BOOK_TEST_ACCURACY = 0.8774
 def add_arguments(parser):
     parser.add_argument("--lenet", action="store_true",
                         help="train a LeNet-style network on all 60,000 images (data home)")
-    parser.add_argument("--shift", type=int, default=None, metavar="PIXELS",
-                        help="move each training image by up to this many pixels every epoch "
-                             "(default 1; 0 turns it off)")
+    add_shift_argument(parser)
 
 
 def build_model(kernels=16, kernel_size=3, patches=25):
@@ -93,20 +90,8 @@ def load_data(lenet=False):
             images_to_tensor(x_test, size), y_test.astype(np.int64))
 
 
-def accuracy(model, images, labels, batch_size=1000):
-    """Fraction of images whose most likely digit is the label (dropout off)."""
-    model.eval()
-    correct = 0
-    with gdl.no_grad():
-        for i in range(0, len(images), batch_size):
-            logits = model(images[i:i + batch_size]).data
-            correct += int((logits.argmax(axis=1) == labels[i:i + batch_size]).sum())
-    model.train()
-    return correct / len(images)
-
-
 def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, resume=None,
-        plot=None, lenet=False, eval_every=None, train_size=None, test_size=None, shift=1):
+        plot=None, lenet=False, eval_every=None, train_size=None, test_size=None, shift=None):
     """Train and report; returns {"test_accuracy", "train_accuracy", "best_test_accuracy",
     "epochs", "seconds"}. An epoch is one of the book's iterations (one pass over the slice).
     ``train_size`` and ``test_size`` keep only the first images of each set (a quick run)."""
@@ -115,11 +100,8 @@ def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, r
     if epochs is None:
         epochs = 3 if lenet else 300
     batch_size = batch_size or (64 if lenet else 128)
-    shift = 1 if shift is None else shift
-    if shift < 0:
-        raise UserError(f"--shift must be >= 0 pixels, got {shift}")
-    eval_every = eval_every or (1 if lenet else 10)
     x_train, y_train, x_test, y_test = load_data(lenet)
+    shifter = image_shifter(1 if shift is None else shift, x_train.shape[1:])
     if train_size:
         x_train, y_train = x_train[:train_size], y_train[:train_size]
     if test_size:
@@ -132,50 +114,11 @@ def run(epochs=None, seed=0, batch_size=None, lr=None, quiet=False, save=None, r
         model = build_model()
         optimizer = gdl.SGD(model.parameters(), lr=lr or 0.06)
         schedule = None                             # the book's constant rate
-    criterion = nn.CrossEntropyLoss()
-    first_epoch, history = 0, {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
-    if resume:
-        first_epoch, history = load_checkpoint(resume, PROJECT, model, optimizer)
-        if schedule:
-            schedule.step(first_epoch)
-        say(f"resumed from {resume} at epoch {first_epoch}", quiet)
-
-    steps = len(x_train) // batch_size               # the book drops the last partial batch
-    bar = progress(range(first_epoch, epochs), PROJECT, quiet)
-    for epoch in bar:
-        # shuffled per (seed, epoch), so a resumed run sees the same batches; the book walked
-        # its slice in order and so never trained on the 104 images past its 7th batch
-        order = np.random.default_rng([seed, epoch]).permutation(len(x_train))
-        images = x_train
-        if shift:                   # every image moved by its own offset, once per epoch
-            images = augment.random_shift(x_train, shift)
-        total_loss = 0.0
-        correct = 0
-        for i in range(steps):
-            batch = order[i * batch_size:(i + 1) * batch_size]
-            logits = model(images[batch])
-            loss = criterion(logits, y_train[batch])
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item()
-            correct += int((logits.data.argmax(axis=1) == y_train[batch]).sum())
-        if schedule:
-            schedule.step()
-        history["train_loss"].append(total_loss / steps)
-        history["train_accuracy"].append(correct / (steps * batch_size))
-        if (epoch + 1) % eval_every == 0 or epoch == epochs - 1:
-            test_acc = accuracy(model, x_test, y_test)
-            history["test_accuracy"].append(test_acc)
-            bar.set_postfix(train=f"{history['train_accuracy'][-1]:.4f}", test=f"{test_acc:.4f}")
-            say(f"I:{epoch + 1} Test-Acc:{test_acc:.4f} "
-                f"Train-Acc:{history['train_accuracy'][-1]:.4f}", quiet)
-        if save:
-            save_checkpoint(save, PROJECT, model, optimizer, epoch + 1, history)
-    if plot:
-        plot_history(plot, history, f"{PROJECT}: convolutional network on MNIST")
-    test_acc = history["test_accuracy"][-1] if history["test_accuracy"] else accuracy(
-        model, x_test, y_test)
-    return {"test_accuracy": test_acc,
-            "train_accuracy": accuracy(model, x_train, y_train),
-            "best_test_accuracy": max(history["test_accuracy"] or [test_acc]),
-            "epochs": epochs, "seconds": time.perf_counter() - start}
+    # shuffled every epoch: the book walked its slice in order and so never trained on the
+    # 104 images past its seventh batch of 128
+    result = train_classifier(PROJECT, model, optimizer, (x_train, y_train, x_test, y_test),
+                              epochs, batch_size, seed=seed, schedule=schedule,
+                              transform=shifter, eval_every=eval_every or (1 if lenet else 10),
+                              quiet=quiet, save=save, resume=resume, plot=plot,
+                              title=f"{PROJECT}: convolutional network on MNIST")
+    return dict(result, seconds=time.perf_counter() - start)
