@@ -19,6 +19,10 @@ import os as _os
 # gdl should set it in its environment.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
+from gdl import _memory  # noqa: E402
+
+_memory.keep_freed_memory()  # Note [freed memory]
+
 from gdl import nn, ops, optim, sparse, text  # noqa: E402  (after the OpenBLAS setting)
 from gdl._build_info import version as __version__
 from gdl.io import load, save
