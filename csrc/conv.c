@@ -1,7 +1,9 @@
 /* 2-D convolution as im2col + GEMM (Note [conv as GEMM] in gdl.h), NCHW.
  * The bodies live once in conv.inc, compiled for float and for double. */
+#define _POSIX_C_SOURCE 200809L         /* pthreads and sysconf for small_gemm.h */
 #include <string.h>
 #include "gdl.h"
+#include "conv_packed.h"
 
 /* The outputs o in [lo, hi) of a row of out outputs whose input position o stride + k - pad
  * falls inside [0, n): kernel offset k of a window moved by stride over n entries padded by

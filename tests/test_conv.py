@@ -147,3 +147,81 @@ def test_conv2d_layer_has_pytorchs_shapes_and_trains():
     no_bias = Conv2d(1, 2, (3, 1), bias=False)
     assert no_bias.bias is None and len(no_bias.get_parameters()) == 1
     assert no_bias(np.zeros((1, 1, 4, 4), dtype=np.float32)).shape == (1, 2, 2, 4)
+
+
+# Note [packed conv]: float32 on AVX-512 takes the packed kernel; shapes that exercise its edges
+# (rows not a multiple of 8, widths not a multiple of 32, K above one strip, stride, padding,
+# batch 1, and enough work for several threads)
+PACKED_CASES = [
+    (1, 1, 28, 28, 32, 3, 1, 0),        # W6b conv1, batch 1
+    (9, 32, 13, 13, 64, 3, 1, 0),       # W6b conv2, threaded
+    (3, 5, 11, 9, 7, 3, 2, 1),          # 7 rows, K = 45
+    (4, 3, 17, 15, 13, 5, 1, 2),        # 13 rows, K = 75, P = 255
+    (2, 40, 6, 7, 9, 1, 1, 0),          # 1x1 kernel, K = 40
+]
+
+
+def _f32_vs_f64(case, seed=0):
+    N, C, H, W, O, kernel, stride, padding = case
+    x, Wt, b = _data(N, C, H, W, O, kernel, np.float64, seed)
+    gy = np.random.default_rng(seed + 1).standard_normal(
+        k.conv2d_fwd(x, Wt, b, stride, padding).shape)
+    expected = [k.conv2d_fwd(x, Wt, b, stride, padding)]
+    expected += k.conv2d_bwd(x, Wt, gy, stride, padding)
+    f32 = [a.astype(np.float32) for a in (x, Wt, b, gy)]
+    got = [k.conv2d_fwd(*f32[:3], stride, padding)]
+    got += k.conv2d_bwd(f32[0], f32[1], f32[3], stride, padding)
+    return got, expected
+
+
+@pytest.mark.parametrize("case", PACKED_CASES)
+def test_conv2d_float32_forward_and_backward_match_float64(case):
+    for name, g, e in zip(("y", "gx", "gW", "gb"), *_f32_vs_f64(case)):
+        assert g.dtype == np.float32
+        assert_allclose(g, e, rtol=2e-5, atol=2e-5 * float(np.abs(e).max()), err_msg=name)
+    # without bias and with only some gradients wanted
+    N, C, H, W, O, kernel, stride, padding = case
+    x, Wt, _ = _data(N, C, H, W, O, kernel, np.float32)
+    gy = np.ones(k.conv2d_fwd(x, Wt, None, stride, padding).shape, np.float32)
+    gx, gW, gb = k.conv2d_bwd(x, Wt, gy, stride, padding, need_x=False, need_b=False)
+    assert gx is None and gb is None
+    assert_allclose(gW, k.conv2d_bwd(x.astype(np.float64), Wt.astype(np.float64),
+                                     gy.astype(np.float64), stride, padding)[1], rtol=2e-5, atol=1e-3)
+
+
+_BOTH_CONV_PATHS = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+import test_conv
+out = {{}}
+for i, case in enumerate(test_conv.PACKED_CASES):
+    got, _ = test_conv._f32_vs_f64(case)
+    out.update({{f"{{i}}_{{n}}": a for n, a in zip(("y", "gx", "gW", "gb"), got)}})
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_conv2d_packed_path_equals_the_blas_path(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from test_lstm import _has_avx512
+    code = _BOTH_CONV_PATHS.format(tests=os.path.dirname(__file__))
+    runs = {}
+    for flag in ("1", "0"):
+        path = tmp_path / f"out{flag}.npz"
+        env = dict(os.environ, GDL_SMALL_GEMM=flag, GDL_NUM_THREADS="3")
+        done = subprocess.run([sys.executable, "-c", code, str(path)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs[flag] = np.load(path)
+    assert len(runs["1"].files) == 4 * len(PACKED_CASES)
+    for name in runs["0"].files:
+        expected = runs["0"][name]
+        assert_allclose(runs["1"][name], expected, rtol=1e-5,
+                        atol=1e-5 * max(1.0, float(np.abs(expected).max())), err_msg=name)
+    if _has_avx512():                  # the packed kernel really ran: it rounds differently
+        assert any(not np.array_equal(runs["1"][name], runs["0"][name])
+                   for name in runs["0"].files)

@@ -1,0 +1,299 @@
+/* Single-precision convolution with the packed AVX-512 kernel of small_gemm.h and one thread
+ * per share of the images (Note [packed conv]). Header-only, static, included by conv.c. */
+#ifndef GDL_CONV_PACKED_H
+#define GDL_CONV_PACKED_H
+
+#include <limits.h>
+
+#include "small_gemm.h"
+
+/* Note [packed conv]: the two-conv network of bench W6b multiplies, for each of 64 images,
+ * Wt (64, 288) by the image's columns (288, 121), and twice more in backward. Through the BLAS
+ * each such product is one call of 2.2 M multiply-adds: OpenBLAS packs both operands on every
+ * call, and its threads wake for every call (Note [OpenBLAS spin]), so the step ran at about
+ * 14% of the machine's sgemm rate. Here each image's product goes through small_gemm.h's
+ * register-blocked kernel (an 8 x 32 block of the output in 16 AVX-512 registers), with the
+ * right-hand operand packed into strips of 32 columns once per image (the columns for y and
+ * gW, gy for gx), and the images are shared among the threads (sg_threads(): GDL_NUM_THREADS,
+ * else OMP_NUM_THREADS, else the CPUs), each with its own scratch and its own partial gW and
+ * gb, summed at the end. The per-image products, with O the output channels, K = C kh kw and
+ * P = OH OW:
+ *     y_n (O, P)  = Wt (O, K) @ cols_n (K, P)          strips of cols_n,   8 rows of Wt
+ *     gW (O, K)  += gy_n (O, P) @ cols_n^T (P, K)      strips of cols_n^T, 8 rows of gy_n
+ *     gcols (K, P) = Wt^T (K, O) @ gy_n (O, P)         strips of gy_n,     8 rows of Wt^T
+ * then col2im(gcols) is gx_n. Used for float32 on x86-64 with AVX-512F unless GDL_SMALL_GEMM=0
+ * (the switch of every packed kernel), and when one thread's scratch stays under CP_MAX_SCRATCH
+ * entries; otherwise conv.inc's im2col + BLAS path runs. */
+
+#define CP_MAX_SCRATCH ((size_t)1 << 23)       /* floats of scratch per thread: 32 MiB */
+
+#ifdef SG_X86
+typedef struct {
+    const float *x, *Wt, *WtT, *b, *gy;
+    const int *koff, *poff;                    /* cp_gather_strips's offsets */
+    float *y, *gx, *gW, *gb;                   /* gW, gb: this thread's partial sums */
+    float *work;                               /* this thread's scratch */
+    size_t n0, n1, C, O;
+    const gdl_window *w;
+} cp_job;
+
+static size_t cp_ceil32(size_t n) {
+    return (n + SG_STRIP - 1) / SG_STRIP * SG_STRIP;
+}
+
+/* y (rows, N) (=|+=) x (rows, K) @ the K x N matrix packed in P. */
+static void cp_gemm(size_t rows, size_t K, size_t N, const float *x, size_t ldx,
+                    const float *P, float *y, size_t ldy, int accumulate) {
+    sg_job job = {rows, K, N, ldx, ldy, 0, (N + SG_STRIP - 1) / SG_STRIP, x, P, y, accumulate};
+    sg_strips(&job);
+}
+
+/* The packed operands come straight from the image by AVX-512 gathers: src is the image padded
+ * to (C, Hp, Wp) (or x itself when there is no padding), koff[k] the offset of kernel entry
+ * k = (c, i, j) in it, c Hp Wp + i Wp + j, and poff[p] that of output position p = (oh, ow),
+ * oh sh Wp + ow sw; column p of cols is then src[koff[k] + poff[p]] over k. */
+__attribute__((target("avx512f")))
+static void cp_gather_strips(const float *src, const int *outer, size_t n_outer,
+                             const int *inner, size_t n_inner, float *packed) {
+    /* packed[s][a][jj] = src[outer[a] + inner[32 s + jj]], 0 where 32 s + jj >= n_inner:
+     * the strips of the n_outer x n_inner matrix (outer rows, inner columns) */
+    for (size_t s = 0; s * SG_STRIP < n_inner; s++) {
+        size_t n0 = s * SG_STRIP, width = n_inner - n0 < SG_STRIP ? n_inner - n0 : SG_STRIP;
+        __mmask16 m0, m1;
+        sg_masks(width, &m0, &m1);
+        __m512i i0 = _mm512_maskz_loadu_epi32(m0, inner + n0);
+        __m512i i1 = _mm512_maskz_loadu_epi32(m1, inner + n0 + 16);
+        float *strip = packed + n0 * n_outer;
+        for (size_t a = 0; a < n_outer; a++) {
+            const float *base = src + outer[a];
+            _mm512_storeu_ps(strip + a * SG_STRIP,
+                             _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m0, i0, base, 4));
+            _mm512_storeu_ps(strip + a * SG_STRIP + 16,
+                             _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, i1, base, 4));
+        }
+    }
+}
+
+/* The image x (C, H, W) zero-padded into pad (C, Hp, Wp), or x itself without padding. */
+static const float *cp_padded(const float *x, size_t C, const gdl_window *w, float *pad) {
+    size_t Hp = w->H + 2 * w->ph, Wp = w->W + 2 * w->pw;
+    if (w->ph == 0 && w->pw == 0) {
+        return x;
+    }
+    memset(pad, 0, C * Hp * Wp * sizeof(float));
+    for (size_t c = 0; c < C; c++) {
+        for (size_t h = 0; h < w->H; h++) {
+            memcpy(pad + (c * Hp + h + w->ph) * Wp + w->pw, x + (c * w->H + h) * w->W,
+                   w->W * sizeof(float));
+        }
+    }
+    return pad;
+}
+
+static void *cp_forward(void *arg) {
+    const cp_job *j = arg;
+    const gdl_window *w = j->w;
+    size_t K = j->C * w->kh * w->kw, P = w->OH * w->OW, O = j->O;
+    float *packed = j->work, *pad = packed + K * cp_ceil32(P);
+    for (size_t n = j->n0; n < j->n1; n++) {
+        float *y = j->y + n * O * P;
+        const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
+        cp_gather_strips(src, j->koff, K, j->poff, P, packed);   /* cols_n (K, P) */
+        for (size_t o = 0; o < O && j->b != NULL; o++) {
+            for (size_t p = 0; p < P; p++) {
+                y[o * P + p] = j->b[o];
+            }
+        }
+        cp_gemm(O, K, P, j->Wt, K, packed, y, P, j->b != NULL);
+    }
+    return NULL;
+}
+
+static void *cp_backward(void *arg) {
+    const cp_job *j = arg;
+    const gdl_window *w = j->w;
+    size_t K = j->C * w->kh * w->kw, P = w->OH * w->OW, O = j->O;
+    float *colsT = j->work, *gyP = colsT + cp_ceil32(K) * P;   /* K strips of P x 32 */
+    float *gcols = gyP + O * cp_ceil32(P), *pad = gcols + K * P;
+    for (size_t n = j->n0; n < j->n1; n++) {
+        const float *gy = j->gy + n * O * P;
+        if (j->gW != NULL) {
+            const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
+            cp_gather_strips(src, j->poff, P, j->koff, K, colsT);  /* cols_n^T (P, K) */
+            cp_gemm(O, P, K, gy, P, colsT, j->gW, K, n != j->n0);
+        }
+        for (size_t o = 0; o < O && j->gb != NULL; o++) {
+            float s = 0;
+            for (size_t p = 0; p < P; p++) {
+                s += gy[o * P + p];
+            }
+            j->gb[o] = n != j->n0 ? j->gb[o] + s : s;
+        }
+        if (j->gx != NULL) {
+            sg_pack(gy, O, P, 0, gyP);
+            cp_gemm(K, O, P, j->WtT, O, gyP, gcols, P, 0);
+            gdl_col2im_f32(gcols, P, j->gx + n * j->C * w->H * w->W, j->C, w);
+        }
+    }
+    return NULL;
+}
+
+/* koff (K) and poff (P) of cp_gather_strips for the window w over C channels. */
+static void cp_offsets(size_t C, const gdl_window *w, int *koff, int *poff) {
+    size_t Hp = w->H + 2 * w->ph, Wp = w->W + 2 * w->pw, k = 0, p = 0;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t i = 0; i < w->kh; i++) {
+            for (size_t jj = 0; jj < w->kw; jj++) {
+                koff[k++] = (int)((c * Hp + i) * Wp + jj);
+            }
+        }
+    }
+    for (size_t oh = 0; oh < w->OH; oh++) {
+        for (size_t ow = 0; ow < w->OW; ow++) {
+            poff[p++] = (int)(oh * w->sh * Wp + ow * w->sw);
+        }
+    }
+}
+
+/* Runs fn over the jobs, jobs[0] on this thread; a job whose thread fails to start runs here. */
+static void cp_run(void *(*fn)(void *), cp_job *jobs, size_t threads) {
+    pthread_t ids[SG_MAX_THREADS];
+    int started[SG_MAX_THREADS] = {0};
+    for (size_t t = 1; t < threads; t++) {
+        started[t] = pthread_create(&ids[t], NULL, fn, &jobs[t]) == 0;
+        if (!started[t]) {
+            fn(&jobs[t]);
+        }
+    }
+    fn(&jobs[0]);
+    for (size_t t = 1; t < threads; t++) {
+        if (started[t]) {
+            pthread_join(ids[t], NULL);
+        }
+    }
+}
+
+/* This thread's scratch of at least n floats, kept and grown across calls (a fresh block every
+ * step costs page faults), or NULL. */
+static float *cp_scratch(size_t n) {
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    if (n > capacity) {
+        float *grown = realloc(buffer, n * sizeof(float));
+        if (grown == NULL) {
+            return NULL;
+        }
+        buffer = grown;
+        capacity = n;
+    }
+    return buffer;
+}
+
+/* Threads for N images of `work` multiply-adds in all: one below SG_THREAD_WORK. */
+static size_t cp_threads(size_t N, size_t work) {
+    size_t threads = work < SG_THREAD_WORK ? 1 : sg_threads();
+    return threads < N ? threads : N;
+}
+#endif
+
+/* 1 after y = conv2d(x, Wt) + b by Note [packed conv]; 0 when that path does not apply and
+ * nothing was written. */
+static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, float *y,
+                               size_t N, size_t C, size_t O, const gdl_window *w) {
+#ifdef SG_X86
+    size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
+    size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
+    size_t per_thread = K * cp_ceil32(P) + padded;
+    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+        return 0;
+    }
+    size_t threads = cp_threads(N, N * O * K * P);
+    float *work = cp_scratch(threads * per_thread + K + P);
+    if (work == NULL) {
+        return 0;
+    }
+    int *koff = (int *)(work + threads * per_thread), *poff = koff + K;
+    cp_offsets(C, w, koff, poff);
+    cp_job jobs[SG_MAX_THREADS];
+    for (size_t t = 0; t < threads; t++) {
+        cp_job job = {x, Wt, NULL, b, NULL, koff, poff, y, NULL, NULL, NULL,
+                      work + t * per_thread, N * t / threads, N * (t + 1) / threads, C, O, w};
+        jobs[t] = job;
+    }
+    cp_run(cp_forward, jobs, threads);
+    return 1;
+#else
+    (void)x, (void)Wt, (void)b, (void)y, (void)N, (void)C, (void)O, (void)w;
+    return 0;
+#endif
+}
+
+/* 1 after gdl_conv2d_bwd's gx, gW, gb (each may be NULL) by Note [packed conv]; 0 when that
+ * path does not apply and nothing was written. */
+static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy, float *gx,
+                               float *gW, float *gb, size_t N, size_t C, size_t O,
+                               const gdl_window *w) {
+#ifdef SG_X86
+    size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
+    size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
+    size_t scratch = cp_ceil32(K) * P + O * cp_ceil32(P) + K * P + padded;
+    size_t per_thread = scratch + O * K + O;
+    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+        return 0;
+    }
+    size_t threads = cp_threads(N, N * O * K * P * ((gx != NULL) + (gW != NULL)));
+    float *work = cp_scratch(threads * per_thread + K * O + K + P);
+    if (work == NULL) {
+        return 0;
+    }
+    float *WtT = work + threads * per_thread;          /* (K, O) */
+    int *koff = (int *)(WtT + K * O), *poff = koff + K;
+    cp_offsets(C, w, koff, poff);
+    for (size_t k = 0; k < K && gx != NULL; k++) {
+        for (size_t o = 0; o < O; o++) {
+            WtT[k * O + o] = Wt[o * K + k];
+        }
+    }
+    cp_job jobs[SG_MAX_THREADS];
+    for (size_t t = 0; t < threads; t++) {
+        float *mine = work + t * per_thread;
+        float *partial = mine + scratch;
+        cp_job job = {x, Wt, WtT, NULL, gy, koff, poff, NULL, gx,
+                      gW == NULL ? NULL : t == 0 ? gW : partial,
+                      gb == NULL ? NULL : t == 0 ? gb : partial + O * K, mine,
+                      N * t / threads, N * (t + 1) / threads, C, O, w};
+        jobs[t] = job;
+    }
+    cp_run(cp_backward, jobs, threads);
+    for (size_t t = 1; t < threads; t++) {             /* thread 0 summed into gW, gb */
+        for (size_t i = 0; i < O * K && gW != NULL; i++) {
+            gW[i] += jobs[t].gW[i];
+        }
+        for (size_t o = 0; o < O && gb != NULL; o++) {
+            gb[o] += jobs[t].gb[o];
+        }
+    }
+    return 1;
+#else
+    (void)x, (void)Wt, (void)gy, (void)gx, (void)gW, (void)gb, (void)N, (void)C, (void)O;
+    (void)w;
+    return 0;
+#endif
+}
+
+/* The double versions: never the packed path. */
+static int conv_packed_fwd_f64(const double *x, const double *Wt, const double *b, double *y,
+                               size_t N, size_t C, size_t O, const gdl_window *w) {
+    (void)x, (void)Wt, (void)b, (void)y, (void)N, (void)C, (void)O, (void)w;
+    return 0;
+}
+
+static int conv_packed_bwd_f64(const double *x, const double *Wt, const double *gy, double *gx,
+                               double *gW, double *gb, size_t N, size_t C, size_t O,
+                               const gdl_window *w) {
+    (void)x, (void)Wt, (void)gy, (void)gx, (void)gW, (void)gb, (void)N, (void)C, (void)O;
+    (void)w;
+    return 0;
+}
+
+#endif /* GDL_CONV_PACKED_H */
