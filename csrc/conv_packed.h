@@ -4,6 +4,8 @@
 #define GDL_CONV_PACKED_H
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "small_gemm.h"
 
@@ -90,6 +92,50 @@ static const float *cp_padded(const float *x, size_t C, const gdl_window *w, flo
     return pad;
 }
 
+/* x (C, H, W) = col2im(cols (K, P)). For stride 1 across, each 16 entries of an x row are
+ * summed in a register over the kernel entries that read them and stored once: adding into x
+ * stretch by stretch (gdl_col2im) re-reads stores still in flight one entry over, which stalls
+ * on every add (the store-forwarding penalty), and cost 60% of gx. */
+__attribute__((target("avx512f")))
+static void cp_col2im(const float *cols, float *x, size_t C, const gdl_window *w) {
+    if (w->sw != 1) {
+        gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);
+        return;
+    }
+    size_t OW = w->OW, P = w->OH * OW, kh = w->kh, kw = w->kw;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t h = 0; h < w->H; h++) {
+            size_t hp = h + w->ph;                 /* the row in padded coordinates */
+            for (size_t w0 = 0; w0 < w->W; w0 += 16) {
+                size_t n = w->W - w0 < 16 ? w->W - w0 : 16;
+                __m512 acc = _mm512_setzero_ps();
+                for (size_t i = 0; i < kh && i <= hp; i++) {
+                    if ((hp - i) % w->sh != 0 || (hp - i) / w->sh >= w->OH) {
+                        continue;
+                    }
+                    const float *row = cols + (c * kh + i) * kw * P + (hp - i) / w->sh * OW;
+                    for (size_t j = 0; j < kw; j++) {
+                        /* x column w0 + t reads output column w0 + t + pw - j when in [0, OW) */
+                        ptrdiff_t first = (ptrdiff_t)(w0 + w->pw) - (ptrdiff_t)j;
+                        ptrdiff_t lo = first < 0 ? -first : 0;         /* t in [lo, hi) */
+                        ptrdiff_t hi = (ptrdiff_t)OW - first;
+                        hi = hi < (ptrdiff_t)n ? hi : (ptrdiff_t)n;
+                        if (hi <= lo) {
+                            continue;
+                        }
+                        unsigned bits = ((1u << hi) - 1) & ~((1u << lo) - 1);
+                        const float *src = (const float *)((uintptr_t)(row + j * P) +
+                                                           (uintptr_t)(first * 4));
+                        acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps((__mmask16)bits, src));
+                    }
+                }
+                _mm512_mask_storeu_ps(x + (c * w->H + h) * w->W + w0,
+                                      (__mmask16)((1u << n) - 1), acc);
+            }
+        }
+    }
+}
+
 static void *cp_forward(void *arg) {
     const cp_job *j = arg;
     const gdl_window *w = j->w;
@@ -132,7 +178,7 @@ static void *cp_backward(void *arg) {
         if (j->gx != NULL) {
             sg_pack(gy, O, P, 0, gyP);
             cp_gemm(K, O, P, j->WtT, O, gyP, gcols, P, 0);
-            gdl_col2im_f32(gcols, P, j->gx + n * j->C * w->H * w->W, j->C, w);
+            cp_col2im(gcols, j->gx + n * j->C * w->H * w->W, j->C, w);
         }
     }
     return NULL;
