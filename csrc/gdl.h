@@ -26,6 +26,23 @@ typedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, 
                             double *a, int *lda, double *b, int *ldb, double *beta, double *c,
                             int *ldc);
 
+/* ---- threads -------------------------------------------------------------------------------
+ * Note [parallel loops]: the elementwise kernels (activations, dropout), pooling and the packed
+ * GEMMs (Note [small-batch GEMM], Note [packed conv]) split their work among
+ * gdl_num_threads() POSIX threads, started for the call and joined before it returns: about
+ * 20 us each, so only work of at least `grain` entries per thread is split. The count is
+ * GDL_NUM_THREADS, else OMP_NUM_THREADS, else the online CPUs, 1 to 8, read once per module.
+ * Each entry's result depends on its index only (dropout's randomness included, Note [dropout
+ * randomness]), so results are the same for every thread count. */
+typedef void (*gdl_range_fn)(void *ctx, size_t begin, size_t end);
+
+size_t gdl_num_threads(void);
+
+/* fn(ctx, begin, end) over disjoint ranges covering [0, n), at most one per thread, each of
+ * about grain entries or more (one range when n < 2 grain), the boundaries between them on
+ * multiples of align (16 floats: threads never write to one cache line). */
+void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, void *ctx);
+
 /* ---- softmax: over the last axis of a (rows, cols) matrix ------------------------------- */
 
 /* y[r, :] = exp(x[r, :] - max) / sum(exp(x[r, :] - max)); rows may be 0, cols >= 1.

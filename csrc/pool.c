@@ -3,6 +3,9 @@
 #include <string.h>
 #include "gdl.h"
 
+/* Input entries per thread below which pooling runs on one thread (Note [parallel loops]). */
+#define GRAIN ((size_t)1 << 16)
+
 /* The real rows [*lo, *hi) of window o along one axis: the padded positions
  * [o stride, o stride + k) less the pad entries on either side of the n real ones. */
 static void clip(size_t o, size_t stride, size_t k, size_t pad, size_t n, size_t *lo,

@@ -1,11 +1,13 @@
 /* A single-precision GEMM for a few rows against a weight that stays fixed over many calls:
  * the per-step recurrent product of an RNN or LSTM (Note [small-batch GEMM]). Header-only,
- * static, included by rnn.c and lstm.c. */
+ * static, included by rnn.c, lstm.c and conv.c. */
 #ifndef GDL_SMALL_GEMM_H
 #define GDL_SMALL_GEMM_H
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "gdl.h"
 
 /* Note [small-batch GEMM]: each step of a recurrent layer multiplies a few rows (the batch,
  * B = 16 in the book's chapter 14) by the same (H, 4H) weight. A BLAS GEMM packs that weight
@@ -167,24 +169,10 @@ static void *sg_worker(void *job) {
     return NULL;
 }
 
-/* Threads for one product: GDL_NUM_THREADS, else OMP_NUM_THREADS, else the online CPUs; 1 to
- * SG_MAX_THREADS. Read once. */
+/* Threads for one product (Note [parallel loops] in gdl.h), at most SG_MAX_THREADS. */
 static inline size_t sg_threads(void) {
-    static long threads = 0;                   /* a benign race: every thread writes the same */
-    if (threads == 0) {
-        const char *env = getenv("GDL_NUM_THREADS");
-        if (env == NULL) {
-            env = getenv("OMP_NUM_THREADS");
-        }
-#ifdef _SC_NPROCESSORS_ONLN                    /* not POSIX: hidden on some systems */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-#else
-        long cpus = 1;
-#endif
-        long n = env != NULL ? strtol(env, NULL, 10) : cpus;
-        threads = n < 1 ? 1 : n > SG_MAX_THREADS ? SG_MAX_THREADS : n;
-    }
-    return (size_t)threads;
+    size_t threads = gdl_num_threads();
+    return threads < SG_MAX_THREADS ? threads : SG_MAX_THREADS;
 }
 
 /* y (B, N) = x (B, K) @ M, or y += x @ M when accumulate; M packed in P by sg_pack; x rows

@@ -1,0 +1,61 @@
+"""Note [parallel loops]: the kernels that split their work among threads give the same
+numbers for every thread count (GDL_NUM_THREADS, read once per process, so each count runs in
+its own process)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+_RUN = """
+import sys
+import numpy as np
+from gdl._kernels import activation as a, dropout as d, pool as pl
+rng = np.random.default_rng(0)
+out = {}
+for dtype in (np.float32, np.float64):
+    x = rng.standard_normal(300_001).astype(dtype)      # odd: the split is uneven
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    name = np.dtype(dtype).name
+    for f in ("sigmoid", "tanh", "relu"):
+        y = getattr(a, f + "_fwd")(x)
+        out[f"{f}_{name}"] = y
+        out[f"{f}_bwd_{name}"] = getattr(a, f + "_bwd")(y, gy)
+    y, mask = d.dropout_fwd(x, 0.3, 12345)
+    out[f"dropout_{name}"], out[f"mask_{name}"] = y, mask
+    out[f"dropout_bwd_{name}"] = d.dropout_bwd(gy, mask, 0.3)
+    img = rng.standard_normal((37, 16, 26, 26)).astype(dtype)
+    y, argmax = pl.maxpool2d_fwd(img, 2)
+    out[f"maxpool_{name}"], out[f"argmax_{name}"] = y, argmax
+    out[f"maxpool_bwd_{name}"] = pl.maxpool2d_bwd(y, argmax, img.shape, 2)
+    out[f"avgpool_{name}"] = pl.avgpool2d_fwd(img, 3, 2, 1)
+    out[f"avgpool_bwd_{name}"] = pl.avgpool2d_bwd(out[f"avgpool_{name}"], img.shape, 3, 2, 1)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_elementwise_kernels_and_pooling_agree_for_every_thread_count(tmp_path):
+    runs = {}
+    for threads in ("1", "2", "3"):
+        path = tmp_path / f"out{threads}.npz"
+        env = dict(os.environ, GDL_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", _RUN, str(path)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs[threads] = np.load(path)
+    assert len(runs["1"].files) == 2 * 14
+    for name in runs["1"].files:
+        for threads in ("2", "3"):
+            np.testing.assert_array_equal(runs[threads][name], runs["1"][name],
+                                          err_msg=f"{name} with {threads} threads")
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "junk", "64"])
+def test_odd_thread_counts_still_work(value):
+    code = ("from gdl._kernels import activation as a; import numpy as np; "
+            "x = np.ones(1 << 18, np.float32); assert (a.relu_fwd(x) == 1).all()")
+    env = dict(os.environ, GDL_NUM_THREADS=value)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
