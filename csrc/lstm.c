@@ -5,6 +5,7 @@
 #include "fastmath.h"
 #include "gdl.h"
 #include "small_gemm.h"
+#include "team.h"
 
 #define T float
 #define FN(name) name##_f32

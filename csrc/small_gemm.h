@@ -249,6 +249,62 @@ static inline double *pack_recurrent_f64(const double *W, size_t K, size_t N,
     return NULL;
 }
 
+/* Strips [s0, s1) of y (B, N) (=|+=) x @ M, M packed by sg_pack: one member's share of a
+ * product (Note [thread team] in team.h). Only after a packed operand came back non-NULL. */
+static inline void small_gemm_strips_f32(size_t B, size_t K, size_t N, const float *x,
+                                         size_t ldx, const float *P, float *y, size_t ldy,
+                                         size_t s0, size_t s1, int accumulate) {
+#ifdef SG_X86
+    sg_job job = {B, K, N, ldx, ldy, s0, s1, x, P, y, accumulate};
+    sg_strips(&job);
+#else
+    (void)B, (void)K, (void)N, (void)x, (void)ldx, (void)P, (void)y, (void)ldy, (void)s0;
+    (void)s1, (void)accumulate;
+#endif
+}
+
+static inline void small_gemm_strips_f64(size_t B, size_t K, size_t N, const double *x,
+                                         size_t ldx, const double *P, double *y, size_t ldy,
+                                         size_t s0, size_t s1, int accumulate) {
+    (void)B, (void)K, (void)N, (void)x, (void)ldx, (void)P, (void)y, (void)ldy, (void)s0;
+    (void)s1, (void)accumulate;                /* never called: no packed double */
+}
+
+/* The LSTM's W_hh (4H, H) packed as four (H, H) blocks W_g^T, one per gate, each
+ * sg_packed_size(H, H) entries and strips of its own, so that the columns of one block of
+ * hidden units in every gate fall in the same strips of each (Note [thread team]); in this
+ * thread's buffer, or NULL as pack_recurrent_f32. */
+static inline float *pack_gates_f32(const float *W_hh, size_t H, size_t B) {
+#ifdef SG_X86
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    size_t gate = sg_packed_size(H, H);
+    if (!sg_use(B)) {
+        return NULL;
+    }
+    if (4 * gate > capacity) {
+        float *grown = realloc(buffer, 4 * gate * sizeof(float));
+        if (grown == NULL) {
+            return NULL;
+        }
+        buffer = grown;
+        capacity = 4 * gate;
+    }
+    for (size_t g = 0; g < 4; g++) {
+        sg_pack(W_hh + g * H * H, H, H, 1, buffer + g * gate);
+    }
+    return buffer;
+#else
+    (void)W_hh, (void)H, (void)B;
+    return NULL;
+#endif
+}
+
+static inline double *pack_gates_f64(const double *W_hh, size_t H, size_t B) {
+    (void)W_hh, (void)H, (void)B;
+    return NULL;
+}
+
 static inline void small_gemm_f32(size_t B, size_t K, size_t N, const float *x, size_t ldx,
                                   const float *P, float *y, size_t ldy, int accumulate) {
     sg_gemm(B, K, N, x, ldx, P, y, ldy, accumulate);

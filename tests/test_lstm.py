@@ -163,7 +163,7 @@ from gdl._kernels import lstm, rnn
 rng = np.random.default_rng(0)
 found = {}
 for T, B, D, H in [(3, 1, 5, 7), (4, 13, 9, 37), (2, 16, 64, 33), (3, 9, 4, 40), (2, 129, 8, 16),
-                   (2, 19, 8, 256)]:
+                   (2, 19, 8, 256), (3, 20, 8, 150), (2, 128, 8, 48)]:
     f = lambda *shape: (rng.standard_normal(shape) * 0.3).astype(np.float32)
     x, h0, c0, gh = f(T, B, D), f(B, H), f(B, H), f(T, B, H)
     W_ih, W_hh = f(H, D), f(H, H)
@@ -187,7 +187,7 @@ def test_small_batch_path_equals_the_blas_path(tmp_path):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         runs[flag] = np.load(path)
-    assert len(runs["1"].files) == 6 * 15        # 6 shapes, 9 LSTM and 6 RNN arrays
+    assert len(runs["1"].files) == 8 * 15        # 8 shapes, 9 LSTM and 6 RNN arrays
     for name in runs["0"].files:
         expected = runs["0"][name]
         assert_allclose(runs["1"][name], expected, rtol=1e-5,

@@ -59,3 +59,40 @@ def test_odd_thread_counts_still_work(value):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+_RECURRENT = """
+import sys
+import numpy as np
+from gdl._kernels import lstm, rnn
+rng = np.random.default_rng(0)
+out = {}
+# the thread team of the LSTM (Note [thread team]): units split 2/3/3 strips, one member idle
+for T, B, D, H in [(3, 19, 8, 256), (3, 20, 8, 150), (2, 128, 8, 48)]:
+    f = lambda *shape: (rng.standard_normal(shape) * 0.3).astype(np.float32)
+    x, h0, c0, gh = f(T, B, D), f(B, H), f(B, H), f(T, B, H)
+    W = (f(4 * H, D), f(4 * H, H))
+    fwd = lstm.lstm_fwd(x, h0, c0, W[0], W[1], f(4 * H))
+    arrays = list(fwd) + list(lstm.lstm_bwd(x, W[0], W[1], fwd[2], fwd[0], fwd[1], gh))
+    W_ih, W_hh = f(H, D), f(H, H)
+    hs = rnn.rnn_fwd(x, h0, W_ih, W_hh, f(H))
+    arrays += [hs] + list(rnn.rnn_bwd(x, W_ih, W_hh, hs, gh))
+    out.update({f"{T}_{B}_{D}_{H}_{i}": a for i, a in enumerate(arrays)})
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_recurrent_kernels_agree_for_every_thread_count(tmp_path):
+    runs = {}
+    for threads in ("1", "2", "3"):
+        path = tmp_path / f"out{threads}.npz"
+        env = dict(os.environ, GDL_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", _RECURRENT, str(path)], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs[threads] = np.load(path)
+    assert len(runs["1"].files) == 3 * 15
+    for name in runs["1"].files:
+        for threads in ("2", "3"):
+            np.testing.assert_array_equal(runs[threads][name], runs["1"][name],
+                                          err_msg=f"{name} with {threads} threads")
