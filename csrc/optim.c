@@ -3,6 +3,9 @@
 #include <tgmath.h>
 #include "gdl.h"
 
+/* Entries per thread below which an update runs on one thread (Note [parallel loops]). */
+#define GRAIN ((size_t)1 << 16)
+
 #define T float
 #define FN(name) name##_f32
 #include "optim.inc"

@@ -11,7 +11,7 @@ import pytest
 _RUN = """
 import sys
 import numpy as np
-from gdl._kernels import activation as a, dropout as d, pool as pl
+from gdl._kernels import activation as a, dropout as d, optim as o, pool as pl
 rng = np.random.default_rng(0)
 out = {}
 for dtype in (np.float32, np.float64):
@@ -31,11 +31,17 @@ for dtype in (np.float32, np.float64):
     out[f"maxpool_bwd_{name}"] = pl.maxpool2d_bwd(y, argmax, img.shape, 2)
     out[f"avgpool_{name}"] = pl.avgpool2d_fwd(img, 3, 2, 1)
     out[f"avgpool_bwd_{name}"] = pl.avgpool2d_bwd(out[f"avgpool_{name}"], img.shape, 3, 2, 1)
+    w, v = x.copy(), gy * 0.5
+    o.sgd_step_(w, gy, 0.1, momentum=0.9, weight_decay=0.01, v=v)
+    out[f"sgd_{name}"], out[f"sgd_v_{name}"] = w, v
+    w, m, v = x.copy(), gy * 0.1, gy * gy
+    o.adam_step_(w, gy, m, v, 3, lr=0.01, weight_decay=0.01)
+    out[f"adam_{name}"], out[f"adam_m_{name}"], out[f"adam_v_{name}"] = w, m, v
 np.savez(sys.argv[1], **out)
 """
 
 
-def test_elementwise_kernels_and_pooling_agree_for_every_thread_count(tmp_path):
+def test_elementwise_kernels_pooling_and_optimizers_agree_for_every_thread_count(tmp_path):
     runs = {}
     for threads in ("1", "2", "3"):
         path = tmp_path / f"out{threads}.npz"
@@ -44,7 +50,7 @@ def test_elementwise_kernels_and_pooling_agree_for_every_thread_count(tmp_path):
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         runs[threads] = np.load(path)
-    assert len(runs["1"].files) == 2 * 14
+    assert len(runs["1"].files) == 2 * 19
     for name in runs["1"].files:
         for threads in ("2", "3"):
             np.testing.assert_array_equal(runs[threads][name], runs["1"][name],
