@@ -52,11 +52,12 @@ static inline size_t sg_packed_size(size_t K, size_t N) {
     return (N + SG_STRIP - 1) / SG_STRIP * SG_STRIP * K;
 }
 
-/* P = the strips of the K x N matrix M, where M = W if W is (K, N) row-major, or M = W^T if
- * W is (N, K) row-major (transposed != 0): P[s K 32 + k 32 + j] = M[k, 32 s + j], 0 past N. */
-static inline void sg_pack(const float *W, size_t K, size_t N, int transposed,
-                           float *P) {
-    for (size_t s = 0; s * SG_STRIP < N; s++) {
+/* Strips [s0, s1) of P = the strips of the K x N matrix M, where M = W if W is (K, N)
+ * row-major, or M = W^T if W is (N, K) row-major (transposed != 0):
+ * P[s K 32 + k 32 + j] = M[k, 32 s + j], 0 past N. */
+static inline void sg_pack_range(const float *W, size_t K, size_t N, int transposed,
+                                 float *P, size_t s0, size_t s1) {
+    for (size_t s = s0; s < s1 && s * SG_STRIP < N; s++) {
         float *strip = P + s * SG_STRIP * K;
         size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
         if (width < SG_STRIP) {
@@ -75,6 +76,11 @@ static inline void sg_pack(const float *W, size_t K, size_t N, int transposed,
             memcpy(strip + k * SG_STRIP, W + k * N + n0, width * sizeof(float));
         }
     }
+}
+
+/* All the strips of M (sg_pack_range). */
+static inline void sg_pack(const float *W, size_t K, size_t N, int transposed, float *P) {
+    sg_pack_range(W, K, N, transposed, P, 0, (N + SG_STRIP - 1) / SG_STRIP);
 }
 
 #ifdef SG_X86
@@ -218,29 +224,36 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
  * thread's buffer, kept and grown across calls (a fresh 4 MB every call costs page faults), or
  * NULL when the BLAS should do the per-step products: no AVX-512, many rows, double, or no
  * memory. Valid until the thread's next call. */
-static inline float *pack_recurrent_f32(const float *W, size_t K, size_t N, int transposed,
-                                        size_t B) {
+static inline float *recurrent_buffer_f32(size_t entries, size_t B) {
+    /* this thread's buffer of `entries` floats for packed weights, or NULL as below */
 #ifdef SG_X86
     static __thread float *buffer = NULL;
     static __thread size_t capacity = 0;
-    size_t size = sg_packed_size(K, N);
     if (!sg_use(B)) {
         return NULL;
     }
-    if (size > capacity) {
-        float *grown = realloc(buffer, size * sizeof(float));
+    if (entries > capacity) {
+        float *grown = realloc(buffer, entries * sizeof(float));
         if (grown == NULL) {
             return NULL;
         }
         buffer = grown;
-        capacity = size;
+        capacity = entries;
     }
-    sg_pack(W, K, N, transposed, buffer);
     return buffer;
 #else
-    (void)W, (void)K, (void)N, (void)transposed, (void)B;
+    (void)entries, (void)B;
     return NULL;
 #endif
+}
+
+static inline float *pack_recurrent_f32(const float *W, size_t K, size_t N, int transposed,
+                                        size_t B) {
+    float *buffer = recurrent_buffer_f32(sg_packed_size(K, N), B);
+    if (buffer != NULL) {
+        sg_pack(W, K, N, transposed, buffer);
+    }
+    return buffer;
 }
 
 static inline double *pack_recurrent_f64(const double *W, size_t K, size_t N,
@@ -270,39 +283,21 @@ static inline void small_gemm_strips_f64(size_t B, size_t K, size_t N, const dou
     (void)s1, (void)accumulate;                /* never called: no packed double */
 }
 
-/* The LSTM's W_hh (4H, H) packed as four (H, H) blocks W_g^T, one per gate, each
- * sg_packed_size(H, H) entries and strips of its own, so that the columns of one block of
- * hidden units in every gate fall in the same strips of each (Note [thread team]); in this
- * thread's buffer, or NULL as pack_recurrent_f32. */
-static inline float *pack_gates_f32(const float *W_hh, size_t H, size_t B) {
-#ifdef SG_X86
-    static __thread float *buffer = NULL;
-    static __thread size_t capacity = 0;
-    size_t gate = sg_packed_size(H, H);
-    if (!sg_use(B)) {
-        return NULL;
-    }
-    if (4 * gate > capacity) {
-        float *grown = realloc(buffer, 4 * gate * sizeof(float));
-        if (grown == NULL) {
-            return NULL;
-        }
-        buffer = grown;
-        capacity = 4 * gate;
-    }
-    for (size_t g = 0; g < 4; g++) {
-        sg_pack(W_hh + g * H * H, H, H, 1, buffer + g * gate);
-    }
-    return buffer;
-#else
-    (void)W_hh, (void)H, (void)B;
-    return NULL;
-#endif
+/* Strips [s0, s1) of W packed by sg_pack_range into P (a recurrent_buffer): each member of a
+ * thread team packs the strips it will multiply by (Note [thread team] in team.h). */
+static inline void pack_strips_f32(const float *W, size_t K, size_t N, int transposed,
+                                   float *P, size_t s0, size_t s1) {
+    sg_pack_range(W, K, N, transposed, P, s0, s1);
 }
 
-static inline double *pack_gates_f64(const double *W_hh, size_t H, size_t B) {
-    (void)W_hh, (void)H, (void)B;
-    return NULL;
+static inline void pack_strips_f64(const double *W, size_t K, size_t N, int transposed,
+                                   double *P, size_t s0, size_t s1) {
+    (void)W, (void)K, (void)N, (void)transposed, (void)P, (void)s0, (void)s1;
+}
+
+static inline double *recurrent_buffer_f64(size_t entries, size_t B) {
+    (void)entries, (void)B;
+    return NULL;                               /* no packed double */
 }
 
 static inline void small_gemm_f32(size_t B, size_t K, size_t N, const float *x, size_t ldx,
