@@ -220,8 +220,9 @@ def test_bce_loss():
     assert_allclose(nn.BCELoss()(gdl.Tensor(p), t).item(), expected, rtol=1e-12)
     assert gradcheck(lambda a: nn.BCELoss()(a, t), [p])
     assert gradcheck(lambda a: nn.BCELoss()(a.sigmoid(), t), [rand(6, seed=10)])
-    with pytest.raises(ValueError, match="probabilities"):
-        nn.BCELoss()(gdl.Tensor(np.array([1.5])), np.array([1.0]))
+    for bad in ([1.5], [-0.1, 0.5], [0.5, np.nan]):        # a NaN is not a probability
+        with pytest.raises(ValueError, match="probabilities"):
+            nn.BCELoss()(gdl.Tensor(np.array(bad)), np.ones(len(bad)))
 
 
 # ---- optimizers -------------------------------------------------------------------------------
