@@ -20,3 +20,13 @@ def set_threads(argv, default="2"):
     for name in THREAD_VARIABLES:
         os.environ[name] = threads
     return threads
+
+
+# Note [settle between contestants]: PyTorch's OpenMP (libgomp) keeps its worker threads
+# spinning after each parallel region (GOMP_SPINCOUNT, 300,000 pause instructions: about 10 ms
+# here), and OpenBLAS, gdl's teams and numpy have their own waits. A contestant timed right
+# after another one shares the cores with those spinning threads: on 2 cores gdl's chapter-14
+# step took 46-48 ms alone and 54-57 ms right after a torch step (torch 49 alone, 51-52 right
+# after gdl). Scripts that interleave contestants step by step sleep this long before each
+# timed step, so that every contestant starts on quiet cores and keeps its own spinning.
+SETTLE = 0.05

@@ -19,7 +19,7 @@ import sys
 import time
 
 
-from _threads import set_threads
+from _threads import SETTLE, set_threads
 
 THREADS = set_threads(sys.argv[1:])
 
@@ -231,6 +231,7 @@ def main():
         rounds = {who: [] for who in steps}
         for _ in range(args.rounds):
             for who, step in steps.items():
+                time.sleep(SETTLE)                    # Note [settle between contestants]
                 rounds[who].append(time_round(step, args.repeats))
         ms = {who: 1e3 * float(np.median(r)) for who, r in rounds.items()}
         entry = {f"{who}_ms": round(v, 3) for who, v in ms.items()}

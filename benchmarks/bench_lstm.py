@@ -15,7 +15,7 @@ import sys
 import time
 
 
-from _threads import set_threads
+from _threads import SETTLE, set_threads
 
 THREADS = set_threads(sys.argv[1:])
 
@@ -128,6 +128,7 @@ def bench(name, cfg, repeats, with_torch):
     times = {k: [] for k in steps}
     for _ in range(repeats):                          # interleaved, so load hits everyone
         for key, step in steps.items():
+            time.sleep(SETTLE)                        # Note [settle between contestants]
             start = time.perf_counter()
             step()
             times[key].append(time.perf_counter() - start)

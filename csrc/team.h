@@ -35,7 +35,7 @@ typedef struct {
 /* Spins (then yields) until *flag != value. */
 static void team_wait_while(const int *flag, int value) {
     for (unsigned spins = 0; __atomic_load_n(flag, __ATOMIC_ACQUIRE) == value; spins++) {
-        if (spins < 20000) {
+        if (spins < 1000) {                   /* about 50 us of pause instructions */
             _mm_pause();
         } else {
             sched_yield();                     /* more threads than cores: let others run */
