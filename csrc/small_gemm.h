@@ -27,7 +27,6 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 #include <pthread.h>
-#include <unistd.h>
 #define SG_X86 1
 #endif
 
@@ -170,9 +169,12 @@ static inline void sg_strips(const sg_job *j) {
     }
 }
 
-static void *sg_worker(void *job) {
-    sg_strips((const sg_job *)job);
-    return NULL;
+/* Strips [begin, end) of the product in ctx (an sg_job), for gdl_parallel_for. */
+static inline void sg_task(void *ctx, size_t begin, size_t end) {
+    sg_job job = *(const sg_job *)ctx;
+    job.s0 = begin;
+    job.s1 = end;
+    sg_strips(&job);
 }
 
 /* Threads for one product (Note [parallel loops] in gdl.h), at most SG_MAX_THREADS. */
@@ -182,33 +184,17 @@ static inline size_t sg_threads(void) {
 }
 
 /* y (B, N) = x (B, K) @ M, or y += x @ M when accumulate; M packed in P by sg_pack; x rows
- * ldx apart, y rows ldy apart. Only when sg_use(B). The strips are shared among sg_threads()
- * threads when the product is large enough to pay for starting them (about 20 us each). */
+ * ldx apart, y rows ldy apart. Only when sg_use(B). The strips are shared among threads
+ * (Note [parallel loops]) when the product is large enough to pay for starting them. */
 static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t ldx,
                            const float *P, float *y, size_t ldy, int accumulate) {
     size_t strips = (N + SG_STRIP - 1) / SG_STRIP;
-    size_t threads = B * K * N < SG_THREAD_WORK ? 1 : sg_threads();
-    threads = threads < strips ? threads : strips;
-    sg_job jobs[SG_MAX_THREADS];
-    pthread_t ids[SG_MAX_THREADS];
-    int started[SG_MAX_THREADS] = {0};
-    for (size_t t = 0; t < threads; t++) {
-        sg_job job = {B, K, N, ldx, ldy, strips * t / threads, strips * (t + 1) / threads,
-                      x, P, y, accumulate};
-        jobs[t] = job;
+    sg_job job = {B, K, N, ldx, ldy, 0, strips, x, P, y, accumulate};
+    if (B * K * N < SG_THREAD_WORK) {
+        sg_strips(&job);
+        return;
     }
-    for (size_t t = 1; t < threads; t++) {
-        started[t] = pthread_create(&ids[t], NULL, sg_worker, &jobs[t]) == 0;
-        if (!started[t]) {
-            sg_strips(&jobs[t]);               /* no thread: do its share here */
-        }
-    }
-    sg_strips(&jobs[0]);
-    for (size_t t = 1; t < threads; t++) {
-        if (started[t]) {
-            pthread_join(ids[t], NULL);
-        }
-    }
+    gdl_parallel_for(strips, 1, 1, sg_task, &job);   /* a share of the strips per thread */
 }
 #else
 static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t ldx,

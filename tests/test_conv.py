@@ -1,4 +1,6 @@
 """The conv family: im2col + GEMM convolution against the book's patch loop, gradients, errors."""
+import os
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -10,6 +12,8 @@ from gdl.ops import conv as ops
 from gdl.testing import gradcheck
 
 import reference
+from subprocs import run_each
+from test_lstm import assert_paths_agree
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-7}
 
@@ -203,25 +207,8 @@ np.savez(sys.argv[1], **out)
 
 
 def test_conv2d_packed_path_equals_the_blas_path(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from test_lstm import _has_avx512
     code = _BOTH_CONV_PATHS.format(tests=os.path.dirname(__file__))
-    runs = {}
-    for flag in ("1", "0"):
-        path = tmp_path / f"out{flag}.npz"
-        env = dict(os.environ, GDL_SMALL_GEMM=flag, GDL_NUM_THREADS="3")
-        done = subprocess.run([sys.executable, "-c", code, str(path)], env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        runs[flag] = np.load(path)
+    runs = run_each(code, {flag: {"GDL_SMALL_GEMM": flag, "GDL_NUM_THREADS": "3"}
+                           for flag in ("1", "0")}, tmp_path)
     assert len(runs["1"].files) == 4 * len(PACKED_CASES)
-    for name in runs["0"].files:
-        expected = runs["0"][name]
-        assert_allclose(runs["1"][name], expected, rtol=1e-5,
-                        atol=1e-5 * max(1.0, float(np.abs(expected).max())), err_msg=name)
-    if _has_avx512():                  # the packed kernel really ran: it rounds differently
-        assert any(not np.array_equal(runs["1"][name], runs["0"][name])
-                   for name in runs["0"].files)
+    assert_paths_agree(runs["1"], runs["0"])

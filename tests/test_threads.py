@@ -5,8 +5,11 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
+
+from subprocs import assert_identical, run_each
+
+THREAD_COUNTS = {n: {"GDL_NUM_THREADS": n} for n in ("1", "2", "3")}
 
 _RUN = """
 import sys
@@ -42,19 +45,7 @@ np.savez(sys.argv[1], **out)
 
 
 def test_elementwise_kernels_pooling_and_optimizers_agree_for_every_thread_count(tmp_path):
-    runs = {}
-    for threads in ("1", "2", "3"):
-        path = tmp_path / f"out{threads}.npz"
-        env = dict(os.environ, GDL_NUM_THREADS=threads)
-        done = subprocess.run([sys.executable, "-c", _RUN, str(path)], env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        runs[threads] = np.load(path)
-    assert len(runs["1"].files) == 2 * 19
-    for name in runs["1"].files:
-        for threads in ("2", "3"):
-            np.testing.assert_array_equal(runs[threads][name], runs["1"][name],
-                                          err_msg=f"{name} with {threads} threads")
+    assert_identical(run_each(_RUN, THREAD_COUNTS, tmp_path), "1", 2 * 19)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "junk", "64"])
@@ -89,16 +80,4 @@ np.savez(sys.argv[1], **out)
 
 
 def test_recurrent_kernels_agree_for_every_thread_count(tmp_path):
-    runs = {}
-    for threads in ("1", "2", "3"):
-        path = tmp_path / f"out{threads}.npz"
-        env = dict(os.environ, GDL_NUM_THREADS=threads)
-        done = subprocess.run([sys.executable, "-c", _RECURRENT, str(path)], env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        runs[threads] = np.load(path)
-    assert len(runs["1"].files) == 3 * 15
-    for name in runs["1"].files:
-        for threads in ("2", "3"):
-            np.testing.assert_array_equal(runs[threads][name], runs["1"][name],
-                                          err_msg=f"{name} with {threads} threads")
+    assert_identical(run_each(_RECURRENT, THREAD_COUNTS, tmp_path), "1", 3 * 15)
