@@ -31,3 +31,7 @@ static void span(size_t k, size_t pad, size_t n, size_t stride, size_t out, size
 #undef T
 #undef FN
 #undef GEMM_T
+
+int gdl_packed_kernels(void) {
+    return sg_use(1);
+}

@@ -43,6 +43,10 @@ size_t gdl_num_threads(void);
  * multiples of align (16 floats: threads never write to one cache line). */
 void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, void *ctx);
 
+/* 1 when the packed AVX-512 kernels (Note [small-batch GEMM], Note [packed conv]) run on this
+ * CPU: x86-64 with AVX-512F, built by GCC or Clang, and GDL_SMALL_GEMM is not "0". */
+int gdl_packed_kernels(void);
+
 /* ---- softmax: over the last axis of a (rows, cols) matrix ------------------------------- */
 
 /* y[r, :] = exp(x[r, :] - max) / sum(exp(x[r, :] - max)); rows may be 0, cols >= 1.

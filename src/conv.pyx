@@ -228,3 +228,14 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     if N and C:
         _col2im(cols, x, w)
     return x
+
+
+def threads():
+    """Threads the compiled kernels share their work among (Note [parallel loops]):
+    GDL_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs, 1 to 8, read once."""
+    return int(c.gdl_num_threads())
+
+
+def packed_kernels():
+    """Whether the packed AVX-512 kernels of the convolutions and recurrent layers run here."""
+    return bool(c.gdl_packed_kernels())

@@ -1,4 +1,5 @@
 """The gdl command line: list, run (the main job), info; user errors are one line, exit 2."""
+import os
 import subprocess
 import sys
 
@@ -24,6 +25,17 @@ def test_info_names_version_kernels_and_blas(capsys):
     for family in ("softmax", "activation", "dropout", "embedding", "optim"):
         assert family in out
     assert "blas" in out and "threads" in out
+
+
+def test_info_reports_the_kernels_settings(tmp_path):
+    # each setting is read once per process: ask a fresh one
+    env = dict(os.environ, GDL_NUM_THREADS="3", GDL_SMALL_GEMM="0", GDL_KEEP_FREED_MEMORY="0")
+    done = subprocess.run([sys.executable, "-m", "gdl.cli", "info"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "kernel_threads: 3" in done.stdout
+    assert "packed_avx512: off" in done.stdout
+    assert "keep_freed_memory: off" in done.stdout
 
 
 def test_list_shows_the_main_job(capsys):

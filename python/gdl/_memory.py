@@ -23,11 +23,14 @@ MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
 
 
+def on_glibc():
+    """Whether this process runs on glibc's malloc (Linux with glibc)."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory():
     """Apply Note [freed memory]; True when glibc accepted both settings."""
-    if os.environ.get("GDL_KEEP_FREED_MEMORY", "1") == "0":
-        return False
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if os.environ.get("GDL_KEEP_FREED_MEMORY", "1") == "0" or not on_glibc():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt

@@ -22,6 +22,20 @@ def blas_info():
     return f"{name} {version}".strip()
 
 
+def kernel_settings():
+    """The compiled kernels' thread count, whether the packed AVX-512 kernels run, and whether
+    freed memory is kept (Note [freed memory])."""
+    from gdl import _memory
+    try:
+        from gdl._kernels import conv
+    except ImportError:                         # a development build without the conv family
+        return {}
+    return {"kernel_threads": conv.threads(),
+            "packed_avx512": "on" if conv.packed_kernels() else "off",
+            "keep_freed_memory": "off" if os.environ.get("GDL_KEEP_FREED_MEMORY") == "0"
+                                 or not _memory.on_glibc() else "on"}
+
+
 def info():
     """A dict of what this installation of gdl is made of."""
     threads = {name: os.environ.get(name, "unset") for name in _THREAD_VARIABLES}
@@ -36,6 +50,7 @@ def info():
         "blas": blas_info(),
         "cpu_count": os.cpu_count(),
         "threads": threads,
+        **kernel_settings(),
     }
 
 
@@ -47,5 +62,5 @@ def format_info(data):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         elif isinstance(value, list):
             value = ", ".join(value)
-        lines.append(f"{key:>10}: {value}")
+        lines.append(f"{key:>17}: {value}")
     return "\n".join(lines)
