@@ -127,6 +127,35 @@ static inline void sg_rows8(size_t K, const float *x, size_t ldx, const float *s
     SG_ROW_STORE(4) SG_ROW_STORE(5) SG_ROW_STORE(6) SG_ROW_STORE(7)
 }
 
+/* sg_rows8 for a strip no more than 16 wide (the last strip of a narrow product, such as a
+ * convolution's gW with a 3x3 kernel over one channel): the half that would only multiply
+ * the strip's zero padding is skipped. */
+#define SG_HALF_DECL(r) __m512 c##r##a = _mm512_setzero_ps();
+#define SG_HALF_LOAD(r)                                                                     \
+    if (accumulate) {                                                                       \
+        c##r##a = _mm512_maskz_loadu_ps(m0, y + r * ldy);                                   \
+    }
+#define SG_HALF_FMA(r) c##r##a = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), w0, c##r##a);
+#define SG_HALF_STORE(r) _mm512_mask_storeu_ps(y + r * ldy, m0, c##r##a);
+
+__attribute__((target("avx512f")))
+static inline void sg_rows8_half(size_t K, const float *x, size_t ldx, const float *strip,
+                                 float *y, size_t ldy, size_t width, int accumulate) {
+    __mmask16 m0, m1;
+    sg_masks(width, &m0, &m1);
+    SG_HALF_DECL(0) SG_HALF_DECL(1) SG_HALF_DECL(2) SG_HALF_DECL(3)
+    SG_HALF_DECL(4) SG_HALF_DECL(5) SG_HALF_DECL(6) SG_HALF_DECL(7)
+    SG_HALF_LOAD(0) SG_HALF_LOAD(1) SG_HALF_LOAD(2) SG_HALF_LOAD(3)
+    SG_HALF_LOAD(4) SG_HALF_LOAD(5) SG_HALF_LOAD(6) SG_HALF_LOAD(7)
+    for (size_t k = 0; k < K; k++) {
+        __m512 w0 = _mm512_loadu_ps(strip + k * SG_STRIP);
+        SG_HALF_FMA(0) SG_HALF_FMA(1) SG_HALF_FMA(2) SG_HALF_FMA(3)
+        SG_HALF_FMA(4) SG_HALF_FMA(5) SG_HALF_FMA(6) SG_HALF_FMA(7)
+    }
+    SG_HALF_STORE(0) SG_HALF_STORE(1) SG_HALF_STORE(2) SG_HALF_STORE(3)
+    SG_HALF_STORE(4) SG_HALF_STORE(5) SG_HALF_STORE(6) SG_HALF_STORE(7)
+}
+
 /* The same for one row. */
 __attribute__((target("avx512f")))
 static inline void sg_rows1(size_t K, const float *x, size_t ldx, const float *strip,
@@ -159,8 +188,9 @@ static inline void sg_strips(const sg_job *j) {
         size_t width = j->N - n0 < SG_STRIP ? j->N - n0 : SG_STRIP;
         size_t r = 0;
         for (; r + 8 <= j->B; r += 8) {
-            sg_rows8(j->K, j->x + r * j->ldx, j->ldx, strip, j->y + r * j->ldy + n0, j->ldy,
-                     width, j->accumulate);
+            (width <= 16 ? sg_rows8_half : sg_rows8)(j->K, j->x + r * j->ldx, j->ldx, strip,
+                                                     j->y + r * j->ldy + n0, j->ldy, width,
+                                                     j->accumulate);
         }
         for (; r < j->B; r++) {
             sg_rows1(j->K, j->x + r * j->ldx, j->ldx, strip, j->y + r * j->ldy + n0, j->ldy,
