@@ -33,6 +33,21 @@ static uint64_t threshold(double p) {
     return (uint64_t)ceil(p * 0x1.0p53);
 }
 
+/* AVX-512 with DQ, chosen at run time for the mask's 64-bit multiplies (fwd_task_dq); GCC's
+ * target_clones cannot name DQ, so this one is dispatched by hand. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define GDL_DQ __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+static int has_dq(void) {
+    static int dq = -1;                        /* a benign race: every thread writes the same */
+    if (dq < 0) {
+        __builtin_cpu_init();
+        dq = __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+    }
+    return dq;
+}
+#endif
+
 #define T float
 #define FN(name) name##_f32
 #include "dropout.inc"

@@ -3,6 +3,8 @@
 Each function is the formula and nothing else: no tricks for speed or for overflow. The tests
 compare the compiled kernels against these on inputs where the plain formula is accurate.
 """
+import math
+
 import numpy as np
 
 
@@ -73,6 +75,24 @@ def relu2deriv(output):
 def dropout(x, mask, p):
     """Inverted dropout for a given 0/1 mask: kept entries are scaled up by 1 / (1 - p)."""
     return x * mask / (1 - p)
+
+
+def _splitmix(z):
+    z = z ^ (z >> np.uint64(30))
+    z = z * np.uint64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> np.uint64(27))
+    z = z * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def dropout_mask(n, p, seed):
+    """Note [dropout randomness]: entry i is kept when the top 53 bits of
+    mix(mix(seed) + (i + 1) golden) reach ceil(p 2^53); uint64 arithmetic wraps like C's."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    key = _splitmix(np.array([seed], dtype=np.uint64))[0]
+    i = np.arange(1, n + 1, dtype=np.uint64)
+    bits = _splitmix(key + i * golden) >> np.uint64(11)
+    return (bits >= np.uint64(math.ceil(p * 2.0 ** 53))).astype(np.uint8)
 
 
 # ---- embedding -------------------------------------------------------------------------------

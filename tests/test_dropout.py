@@ -26,6 +26,16 @@ def test_forward_matches_reference(shape, dtype, p):
     assert_allclose(y, reference.dropout(x, mask, p), rtol=RTOL[dtype])
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mask_is_the_documented_hash(p, dtype):
+    # Note [dropout randomness], whichever compiled loop the CPU picks (AVX-512 with DQ, the
+    # clones, the baseline); 100,003 entries: split among threads, with a ragged tail
+    n, seed = 100_003, 2 ** 63 + 12345
+    _, mask = k.dropout_fwd(np.ones(n, dtype), p, seed)
+    np.testing.assert_array_equal(mask, reference.dropout_mask(n, p, seed))
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_backward_matches_reference(shape, dtype):
