@@ -38,6 +38,11 @@ typedef void (*gdl_range_fn)(void *ctx, size_t begin, size_t end);
 
 size_t gdl_num_threads(void);
 
+/* Sets the count gdl_num_threads returns (at most 8; 0: read the environment again). Every
+ * extension module links its own copy of this file, so gdl.set_num_threads calls each one's
+ * (src/threads.pxi). Call it between kernel calls, not during one. */
+void gdl_set_num_threads(size_t n);
+
 /* fn(ctx, begin, end) over disjoint ranges covering [0, n), at most one per thread, each of
  * about grain entries or more (one range when n < 2 grain), the boundaries between them on
  * multiples of align (16 floats: threads never write to one cache line). */

@@ -7,9 +7,14 @@
 
 #define MAX_THREADS 8
 
+static long threads = 0;                       /* 0: read the environment at the next call */
+
+void gdl_set_num_threads(size_t n) {
+    threads = n == 0 ? 0 : n > MAX_THREADS ? MAX_THREADS : (long)n;
+}
+
 size_t gdl_num_threads(void) {
-    static long threads = 0;                   /* a benign race: every thread writes the same */
-    if (threads == 0) {
+    if (threads == 0) {                        /* a benign race: every thread writes the same */
         const char *env = getenv("GDL_NUM_THREADS");
         if (env == NULL) {
             env = getenv("OMP_NUM_THREADS");

@@ -4,6 +4,8 @@ import numpy as np
 cimport libgdl as c
 from checks cimport check_array, check_like, real
 
+include "threads.pxi"
+
 
 cdef enum:
     SIGMOID

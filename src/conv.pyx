@@ -22,6 +22,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 cimport libgdl as c
 from checks cimport check_array, check_pair, check_shaped, real
 
+include "threads.pxi"
+
 _INT_MAX = 2 ** 31 - 1
 CHUNK_ENTRIES = 1 << 15      # scratch entries per GEMM chunk (Note [conv as GEMM] in gdl.h)
 _scratch = threading.local()
@@ -228,12 +230,6 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
     if N and C:
         _col2im(cols, x, w)
     return x
-
-
-def threads():
-    """Threads the compiled kernels share their work among (Note [parallel loops]):
-    GDL_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs, 1 to 8, read once."""
-    return int(c.gdl_num_threads())
 
 
 def packed_kernels():

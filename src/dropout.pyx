@@ -7,6 +7,8 @@ from libc.stdint cimport uint8_t, uint64_t
 cimport libgdl as c
 from checks cimport check_array, check_real, check_shaped, real
 
+include "threads.pxi"
+
 
 cdef double _check_p(object p) except? -1.0:
     cdef double q = check_real(p, "p")

@@ -5,6 +5,8 @@ from libc.stdint cimport int64_t
 cimport libgdl as c
 from checks cimport check_array, check_indices, check_inplace, check_shaped, real
 
+include "threads.pxi"
+
 
 def _embedding_fwd(const real[:, ::1] W, const int64_t[::1] idx, real[:, ::1] out):
     with nogil:

@@ -3,6 +3,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 cdef extern from "gdl.h" nogil:
     size_t gdl_num_threads()
+    void gdl_set_num_threads(size_t n)
     int gdl_packed_kernels()
     ctypedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
                                  float *alpha, float *a, int *lda, float *b, int *ldb,

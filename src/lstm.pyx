@@ -10,6 +10,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 cimport libgdl as c
 from checks cimport check_array, check_inplace, check_shaped, real, scratch
 
+include "threads.pxi"
+
 _INT_MAX = 2**31 - 1
 _local = threading.local()                     # per-thread scratch (checks.scratch)
 

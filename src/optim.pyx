@@ -12,6 +12,8 @@ cimport libgdl as c
 from checks cimport (check_indices, check_inplace, check_inplace_like, check_like,
                      check_real, check_shaped, real)
 
+include "threads.pxi"
+
 
 def _sgd_step(real[::1] w, const real[::1] g, double lr, double weight_decay):
     with nogil:

@@ -5,6 +5,8 @@ from libc.stdint cimport int32_t
 cimport libgdl as c
 from checks cimport check_array, check_pair, check_shaped, real
 
+include "threads.pxi"
+
 
 cdef c.gdl_window _window(tuple x_shape, object kernel_size, object stride, object padding,
                           str xname) except *:

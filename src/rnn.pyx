@@ -8,6 +8,8 @@ from scipy.linalg.cython_blas cimport dgemm, sgemm
 cimport libgdl as c
 from checks cimport check_array, check_shaped, real, scratch
 
+include "threads.pxi"
+
 _INT_MAX = 2**31 - 1
 _ACTIVATIONS = {"tanh": c.GDL_RNN_TANH, "sigmoid": c.GDL_RNN_SIGMOID, "relu": c.GDL_RNN_RELU}
 _local = threading.local()                     # per-thread scratch (checks.scratch)

@@ -5,6 +5,8 @@ from libc.stdint cimport int64_t
 cimport libgdl as c
 from checks cimport check_array, check_labels, check_like, real
 
+include "threads.pxi"
+
 
 cdef tuple _rows_cols(object x, str name):
     """(rows, cols) of x seen as a matrix over its last axis."""

@@ -81,3 +81,39 @@ np.savez(sys.argv[1], **out)
 
 def test_recurrent_kernels_agree_for_every_thread_count(tmp_path):
     assert_identical(run_each(_RECURRENT, THREAD_COUNTS, tmp_path), "1", 3 * 15)
+
+
+def test_set_num_threads_reaches_every_kernel_module_and_keeps_the_numbers():
+    import importlib
+
+    import numpy as np
+
+    import gdl
+    from gdl import _build_info
+    modules = [importlib.import_module(f"gdl._kernels.{f}") for f in _build_info.families]
+    before = gdl.get_num_threads()
+    x = np.random.default_rng(0).standard_normal(300_001).astype(np.float32)
+    from gdl._kernels import activation, dropout
+    try:
+        results = {}
+        for n in (1, 3):
+            gdl.set_num_threads(n)
+            assert gdl.get_num_threads() == n
+            assert all(m._get_num_threads() == n for m in modules)
+            results[n] = (activation.tanh_fwd(x), dropout.dropout_fwd(x, 0.5, 7)[1])
+        for a, b in zip(results[1], results[3]):
+            np.testing.assert_array_equal(a, b)
+        gdl.set_num_threads(100)
+        assert gdl.get_num_threads() == 8                   # at most 8
+    finally:
+        gdl.set_num_threads(before)
+    assert gdl.get_num_threads() == before
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "4", None])
+def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
+    import gdl
+    before = gdl.get_num_threads()
+    with pytest.raises(ValueError, match="positive int"):
+        gdl.set_num_threads(bad)
+    assert gdl.get_num_threads() == before

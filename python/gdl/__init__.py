@@ -30,6 +30,7 @@ from gdl.nn import Layer
 from gdl.optim import SGD, Adam
 from gdl.random import get_rng_state, manual_seed, set_rng_state
 from gdl.tensor import Function, Tensor, is_grad_enabled, no_grad
+from gdl.threads import get_num_threads, set_num_threads
 
 
 def concatenate(tensors, axis=0):
@@ -46,6 +47,7 @@ cat = concatenate
 
 __all__ = [
     "Adam", "Function", "Layer", "SGD", "Tensor", "__version__", "cat", "concatenate",
-    "get_rng_state", "is_grad_enabled", "load", "manual_seed", "nn", "no_grad", "ops", "optim",
-    "save", "set_rng_state", "sparse", "stack", "text",
+    "get_num_threads", "get_rng_state", "is_grad_enabled", "load", "manual_seed", "nn",
+    "no_grad", "ops", "optim", "save", "set_num_threads", "set_rng_state", "sparse", "stack",
+    "text",
 ]

@@ -30,7 +30,8 @@ def kernel_settings():
         from gdl._kernels import conv
     except ImportError:                         # a development build without the conv family
         return {}
-    return {"kernel_threads": conv.threads(),
+    from gdl.threads import get_num_threads
+    return {"kernel_threads": get_num_threads(),
             "packed_avx512": "on" if conv.packed_kernels() else "off",
             "keep_freed_memory": "off" if os.environ.get("GDL_KEEP_FREED_MEMORY") == "0"
                                  or not _memory.on_glibc() else "on"}
