@@ -239,22 +239,6 @@ static void cp_run(void *(*fn)(void *), cp_job *jobs, size_t threads) {
     }
 }
 
-/* This thread's scratch of at least n floats, kept and grown across calls (a fresh block every
- * step costs page faults), or NULL. */
-static float *cp_scratch(size_t n) {
-    static __thread float *buffer = NULL;
-    static __thread size_t capacity = 0;
-    if (n > capacity) {
-        float *grown = realloc(buffer, n * sizeof(float));
-        if (grown == NULL) {
-            return NULL;
-        }
-        buffer = grown;
-        capacity = n;
-    }
-    return buffer;
-}
-
 /* Threads for N images of `work` multiply-adds in all: one below SG_THREAD_WORK. */
 static size_t cp_threads(size_t N, size_t work) {
     size_t threads = work < SG_THREAD_WORK ? 1 : sg_threads();
@@ -274,7 +258,7 @@ static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, 
         return 0;
     }
     size_t threads = cp_threads(N, N * O * K * P);
-    float *work = cp_scratch(threads * per_thread + K + P);
+    float *work = sg_thread_buffer(threads * per_thread + K + P);
     if (work == NULL) {
         return 0;
     }
@@ -308,7 +292,7 @@ static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy,
         return 0;
     }
     size_t threads = cp_threads(N, N * O * K * P * ((gx != NULL) + (gW != NULL)));
-    float *work = cp_scratch(threads * per_thread + K * O + K + P);
+    float *work = sg_thread_buffer(threads * per_thread + K * O + K + P);
     if (work == NULL) {
         return 0;
     }

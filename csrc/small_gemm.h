@@ -234,6 +234,26 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
 }
 #endif
 
+#ifdef SG_X86
+/* This thread's buffer of at least n floats, kept and grown across calls (a fresh block every
+ * step costs page faults), or NULL when out of memory. One per thread, shared by the packed
+ * kernels of a module (whose calls on one thread never overlap); valid until that thread's next
+ * call of one of them. */
+static inline float *sg_thread_buffer(size_t n) {
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    if (n > capacity) {
+        float *grown = realloc(buffer, n * sizeof(float));
+        if (grown == NULL) {
+            return NULL;
+        }
+        buffer = grown;
+        capacity = n;
+    }
+    return buffer;
+}
+#endif
+
 /* Per-type entry points for the bodies in rnn.inc and lstm.inc, which FN() names.
  *
  * The recurrent weight packed for the small-batch kernel (Note [small-batch GEMM]) into this
@@ -243,20 +263,7 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
 static inline float *recurrent_buffer_f32(size_t entries, size_t B) {
     /* this thread's buffer of `entries` floats for packed weights, or NULL as below */
 #ifdef SG_X86
-    static __thread float *buffer = NULL;
-    static __thread size_t capacity = 0;
-    if (!sg_use(B)) {
-        return NULL;
-    }
-    if (entries > capacity) {
-        float *grown = realloc(buffer, entries * sizeof(float));
-        if (grown == NULL) {
-            return NULL;
-        }
-        buffer = grown;
-        capacity = entries;
-    }
-    return buffer;
+    return sg_use(B) ? sg_thread_buffer(entries) : NULL;
 #else
     (void)entries, (void)B;
     return NULL;
