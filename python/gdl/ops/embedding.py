@@ -27,8 +27,9 @@ class Embedding(Function):
 
     def backward(self, gy):
         if _sparse_for(self):
-            return RowSparse(self.indices.reshape(-1), gy.reshape(-1, self.shape[1]),
-                             self.shape)
+            # the forward kernel checked the indices
+            return RowSparse._unchecked(self.indices.reshape(-1),
+                                        gy.reshape(-1, self.shape[1]), self.shape)
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bwd_(gW, self.indices, gy)
         return gW
@@ -49,10 +50,9 @@ class EmbeddingBag(Function):
 
     def backward(self, gy):
         if _sparse_for(self):
-            B, L = self.indices.shape
-            values = np.broadcast_to(gy[:, None, :], (B, L, self.shape[1]))
-            return RowSparse(self.indices.reshape(-1),
-                             np.ascontiguousarray(values).reshape(B * L, -1), self.shape)
+            L = self.indices.shape[1]          # row b l of the values is gy[b]
+            return RowSparse._unchecked(self.indices.reshape(-1), np.repeat(gy, L, axis=0),
+                                        self.shape)
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bag_bwd_(gW, self.indices, gy)
         return gW

@@ -44,7 +44,7 @@ class BinaryCrossEntropy(Function):
         with np.errstate(divide="ignore"):
             log_p = np.maximum(np.log(p), -100)
             log_q = np.maximum(np.log1p(-p), -100)
-        return -(t * log_p + (1 - t) * log_q).mean()
+        return -(t * log_p + (1 - t) * log_q).sum() / p.size   # .mean() costs 3x on 1 entry
 
     def backward(self, gy):
         p, t = self.p, self.t
