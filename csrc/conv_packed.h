@@ -9,6 +9,10 @@
 
 #include "small_gemm.h"
 
+#ifdef SG_X86
+#include <pthread.h>
+#endif
+
 /* Note [packed conv]: the two-conv network of bench W6b multiplies, for each of 64 images,
  * Wt (64, 288) by the image's columns (288, 121), and twice more in backward. Through the BLAS
  * each such product is one call of 2.2 M multiply-adds: OpenBLAS packs both operands on every
@@ -43,11 +47,11 @@ static size_t cp_ceil32(size_t n) {
     return (n + SG_STRIP - 1) / SG_STRIP * SG_STRIP;
 }
 
-/* y (rows, N) (=|+=) x (rows, K) @ the K x N matrix packed in P. */
+/* y (rows, N) (=|+=) x (rows, K) @ the K x N matrix packed in P, all strips on this thread. */
 static void cp_gemm(size_t rows, size_t K, size_t N, const float *x, size_t ldx,
                     const float *P, float *y, size_t ldy, int accumulate) {
-    sg_job job = {rows, K, N, ldx, ldy, 0, (N + SG_STRIP - 1) / SG_STRIP, x, P, y, accumulate};
-    sg_strips(&job);
+    small_gemm_strips_f32(rows, K, N, x, ldx, P, y, ldy, 0, (N + SG_STRIP - 1) / SG_STRIP,
+                          accumulate);
 }
 
 /* The packed operands come straight from the image by AVX-512 gathers: src is the image padded

@@ -1,7 +1,7 @@
 /* The LSTM: one fused cell step and whole sequences with their matrix products through the
  * BLAS passed in (Note [BLAS by pointer]). Bodies in lstm.inc, for float and for double;
  * the row-major GEMM helper in seq_gemm.inc. */
-#define _POSIX_C_SOURCE 200809L         /* pthreads and sysconf for small_gemm.h */
+#define _POSIX_C_SOURCE 200809L         /* pthreads and sched_yield for team.h */
 #include "fastmath.h"
 #include "gdl.h"
 #include "small_gemm.h"

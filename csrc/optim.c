@@ -4,7 +4,7 @@
 #include "gdl.h"
 
 /* Entries per thread below which an update runs on one thread (Note [parallel loops]). */
-#define GRAIN ((size_t)1 << 16)
+#define GRAIN ((size_t)1 << 17)
 
 #define T float
 #define FN(name) name##_f32

@@ -4,7 +4,7 @@
 #include "gdl.h"
 
 /* Input entries per thread below which pooling runs on one thread (Note [parallel loops]). */
-#define GRAIN ((size_t)1 << 16)
+#define GRAIN ((size_t)1 << 17)
 
 /* The real rows [*lo, *hi) of window o along one axis: the padded positions
  * [o stride, o stride + k) less the pad entries on either side of the n real ones. */

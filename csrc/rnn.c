@@ -1,7 +1,6 @@
 /* The vanilla RNN (tanh, sigmoid or relu) over whole sequences, its matrix products through
  * the BLAS passed in (Note [BLAS by pointer]). Bodies in rnn.inc, for float and for double.
  * The row-major GEMM helper lives in seq_gemm.inc, shared with lstm.c. */
-#define _POSIX_C_SOURCE 200809L         /* pthreads and sysconf for small_gemm.h */
 #include "fastmath.h"
 #include "gdl.h"
 #include "small_gemm.h"

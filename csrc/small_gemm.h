@@ -26,7 +26,6 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-#include <pthread.h>
 #define SG_X86 1
 #endif
 

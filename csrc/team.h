@@ -8,14 +8,15 @@
 #include "gdl.h"
 
 /* Note [thread team]: an LSTM's sequence is a chain of short steps (the book's: 25 steps of
- * about 0.3 ms), and every step needs the whole previous hidden state: the threads must meet
- * between steps. Starting and joining threads at each step costs 20-30 us each time, and the
+ * 0.4-0.8 ms), and every step needs the whole previous hidden state: the threads must meet
+ * between steps. Starting and joining threads at each step costs 43-50 us each time, and the
  * elementwise cell ran on one thread between products. A team is started once per sequence;
  * each member owns a share of the hidden units for the whole sequence (its columns of every
  * product and its units of every cell update) and the members meet at a barrier once per step:
  * a shared counter that the last arrival resets and a generation number the others spin on
- * (a few hundred cycles), yielding the CPU after a while so that an oversubscribed machine
- * still makes progress. GCC/Clang atomics; elsewhere the team is one thread. */
+ * (about 1 us a step for two threads), yielding the CPU after a while so that an
+ * oversubscribed machine still makes progress. GCC/Clang atomics; elsewhere the team is one
+ * thread. */
 
 #define TEAM_MAX 8
 
@@ -30,7 +31,6 @@ typedef struct {
 #include <immintrin.h>
 #include <pthread.h>
 #include <sched.h>
-#define TEAM_THREADS 1
 
 /* Spins (then yields) until *flag != value. */
 static void team_wait_while(const int *flag, int value) {
@@ -106,8 +106,6 @@ static void team_run(gdl_team *team, size_t size, void (*fn)(void *, size_t, siz
     }
 }
 #else
-#define TEAM_THREADS 0
-
 static void team_barrier(gdl_team *team) {
     (void)team;
 }

@@ -30,8 +30,8 @@ def test_forward_matches_reference(shape, dtype, p):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_mask_is_the_documented_hash(p, dtype):
     # Note [dropout randomness], whichever compiled loop the CPU picks (AVX-512 with DQ, the
-    # clones, the baseline); 100,003 entries: split among threads, with a ragged tail
-    n, seed = 100_003, 2 ** 63 + 12345
+    # clones, the baseline); 400,003 entries: split among threads, with a ragged tail
+    n, seed = 400_003, 2 ** 63 + 12345
     _, mask = k.dropout_fwd(np.ones(n, dtype), p, seed)
     np.testing.assert_array_equal(mask, reference.dropout_mask(n, p, seed))
 

@@ -18,7 +18,7 @@ from gdl._kernels import activation as a, dropout as d, optim as o, pool as pl
 rng = np.random.default_rng(0)
 out = {}
 for dtype in (np.float32, np.float64):
-    x = rng.standard_normal(300_001).astype(dtype)      # odd: the split is uneven
+    x = rng.standard_normal(450_001).astype(dtype)      # odd: the split is uneven
     gy = rng.standard_normal(x.shape).astype(dtype)
     name = np.dtype(dtype).name
     for f in ("sigmoid", "tanh", "relu"):
@@ -92,7 +92,7 @@ def test_set_num_threads_reaches_every_kernel_module_and_keeps_the_numbers():
     from gdl import _build_info
     modules = [importlib.import_module(f"gdl._kernels.{f}") for f in _build_info.families]
     before = gdl.get_num_threads()
-    x = np.random.default_rng(0).standard_normal(300_001).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal(450_001).astype(np.float32)
     from gdl._kernels import activation, dropout
     try:
         results = {}
