@@ -1,5 +1,4 @@
 """Note [freed memory]: gdl keeps freed memory for the next step's arrays (glibc only)."""
-import platform
 import resource
 import subprocess
 import sys
@@ -8,9 +7,9 @@ import numpy as np
 import pytest
 
 import gdl  # noqa: F401  (applies the setting)
+from gdl import _memory
 
-glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc",
-                           reason="the setting is for glibc's malloc")
+glibc = pytest.mark.skipif(not _memory.on_glibc(), reason="the setting is for glibc's malloc")
 
 
 def _faults_per_round(rounds=20):

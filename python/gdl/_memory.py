@@ -21,6 +21,7 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
+applied = False                  # whether keep_freed_memory() took effect in this process
 
 
 def on_glibc():
@@ -38,5 +39,7 @@ def keep_freed_memory():
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-                and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    global applied
+    applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                   and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    return applied

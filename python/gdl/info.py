@@ -33,8 +33,7 @@ def kernel_settings():
     from gdl.threads import get_num_threads
     return {"kernel_threads": get_num_threads(),
             "packed_avx512": "on" if conv.packed_kernels() else "off",
-            "keep_freed_memory": "off" if os.environ.get("GDL_KEEP_FREED_MEMORY") == "0"
-                                 or not _memory.on_glibc() else "on"}
+            "keep_freed_memory": "on" if _memory.applied else "off"}
 
 
 def info():
