@@ -1,6 +1,7 @@
 /* Optimizer updates, in place: SGD with momentum and weight decay, Adam, sparse-row SGD.
  * The bodies live once in optim.inc, compiled for float and for double. */
 #include <tgmath.h>
+#include "fastmath.h"                         /* GDL_VECTOR_CLONES */
 #include "gdl.h"
 
 /* Entries per thread below which an update runs on one thread (Note [parallel loops]). */

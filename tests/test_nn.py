@@ -196,6 +196,10 @@ def test_mse_loss_mean_and_book_sum():
     assert_allclose(nn.MSELoss()(gdl.Tensor(p), gdl.Tensor(t)).item(), ((p - t) ** 2).mean())
     assert_allclose(nn.MSELoss("sum")(gdl.Tensor(p), t).item(), ((p - t) ** 2).sum())
     assert gradcheck(lambda a: nn.MSELoss()(a, t), [p])
+    assert gradcheck(lambda a, b: nn.MSELoss()(a, b), [p, t])           # the target's too
+    assert gradcheck(lambda a, b: nn.MSELoss("sum")(a, b), [p, t])
+    with pytest.raises(ValueError, match="empty tensors"):
+        nn.MSELoss()(gdl.Tensor(np.zeros((0, 2))), np.zeros((0, 2)))
     with pytest.raises(ValueError, match="target must have the prediction's shape"):
         nn.MSELoss()(gdl.Tensor(p), np.zeros((2, 4)))
 

@@ -29,9 +29,7 @@ class MSELoss(Module):
         if pred.shape != target.shape:
             raise ValueError(f"target must have the prediction's shape {pred.shape}, "
                              f"got {target.shape}")
-        diff = pred - target
-        squared = diff * diff
-        return squared.sum() if self.reduction == "sum" else squared.mean()
+        return ops.SquaredError.apply(pred, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(Module):

@@ -4,7 +4,7 @@ from gdl.ops.arithmetic import Add, Div, Mul, Neg, Pow, Sub
 from gdl.ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from gdl.ops.dropout import Dropout
 from gdl.ops.embedding import Embedding, EmbeddingBag
-from gdl.ops.loss import BinaryCrossEntropy, NLL
+from gdl.ops.loss import NLL, BinaryCrossEntropy, SquaredError
 from gdl.ops.matmul import Linear, MatMul
 from gdl.ops.reduce import Max, Mean, Sum
 from gdl.ops.rnn import LSTM, RNN, FinalCell
@@ -18,5 +18,5 @@ __all__ = [
     "BroadcastTo", "Cast", "Concat", "Div", "Dropout", "Embedding", "EmbeddingBag", "Exp",
     "Expand", "Gram", "Index", "IndexSelect", "Linear", "Log", "LogSoftmax", "MatMul", "Max",
     "Mean", "Mul", "NLL", "Neg", "Normalize", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax",
-    "SoftmaxCrossEntropy", "Stack", "Sub", "Sum", "Tanh", "Transpose",
+    "SoftmaxCrossEntropy", "SquaredError", "Stack", "Sub", "Sum", "Tanh", "Transpose",
 ]

@@ -50,3 +50,26 @@ class BinaryCrossEntropy(Function):
         p, t = self.p, self.t
         denominator = np.maximum(p * (1 - p), 1e-12)
         return gy * (p - t) / denominator / p.size
+
+
+class SquaredError(Function):
+    """loss = sum((pred - target)^2), divided by the entry count for ``reduction="mean"``: one
+    op instead of subtract, square and reduce (three ops, three records, three temporaries).
+
+    Backward: gpred = 2 (pred - target) gy / count, gtarget = -gpred.
+    """
+
+    def forward(self, pred, target, reduction="mean"):
+        diff = np.subtract(pred, target)
+        if reduction == "mean" and diff.size == 0:
+            raise ValueError("the mean squared error of empty tensors is undefined")
+        flat = diff.reshape(-1)
+        total = np.dot(flat, flat)              # one BLAS dot, in the inputs' dtype
+        self.diff = diff
+        self.count = diff.size if reduction == "mean" else 1
+        return total / self.count if self.count != 1 else total
+
+    def backward(self, gy):
+        need_pred, need_target = self.needs_input_grad
+        g = self.diff * (gy * (2.0 / self.count))
+        return (g if need_pred else None, -g if need_target else None)
