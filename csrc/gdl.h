@@ -91,6 +91,17 @@ void gdl_softmax_xent_bwd_f32(const float *p, const int64_t *labels, double glos
 void gdl_softmax_xent_bwd_f64(const double *p, const int64_t *labels, double gloss, double *gx,
                               size_t rows, size_t cols);
 
+/* Binary cross-entropy of probabilities p against targets t (n entries each): returns the sum
+ * of -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch's BCELoss, in
+ * double; or NaN, with *bad the first entry's index, when some p is outside [0, 1] or NaN
+ * (*bad is -1 otherwise). */
+double gdl_bce_fwd_f32(const float *p, const float *t, size_t n, int64_t *bad);
+double gdl_bce_fwd_f64(const double *p, const double *t, size_t n, int64_t *bad);
+
+/* gp = scale (p - t) / max(p (1 - p), 1e-12): the gradient of the summed loss times scale. */
+void gdl_bce_bwd_f32(const float *p, const float *t, double scale, float *gp, size_t n);
+void gdl_bce_bwd_f64(const double *p, const double *t, double scale, double *gp, size_t n);
+
 /* ---- activation: elementwise over n entries (any shape, flattened) ---------------------- */
 
 /* y = 1 / (1 + exp(-x)), arranged so that exp never overflows. y may alias x. */

@@ -1,4 +1,5 @@
-/* Softmax, log-softmax and fused softmax cross-entropy over the last axis.
+/* Softmax, log-softmax and fused softmax cross-entropy over the last axis; binary
+ * cross-entropy.
  * The bodies live once in softmax.inc, compiled for float and for double. */
 #include <tgmath.h>
 #include "fastmath.h"

@@ -34,6 +34,11 @@ cdef extern from "gdl.h" nogil:
     void gdl_softmax_xent_bwd_f64(const double *p, const int64_t *labels, double gloss,
                                   double *gx, size_t rows, size_t cols)
 
+    double gdl_bce_fwd_f32(const float *p, const float *t, size_t n, int64_t *bad)
+    double gdl_bce_fwd_f64(const double *p, const double *t, size_t n, int64_t *bad)
+    void gdl_bce_bwd_f32(const float *p, const float *t, double scale, float *gp, size_t n)
+    void gdl_bce_bwd_f64(const double *p, const double *t, double scale, double *gp, size_t n)
+
     # activation
     void gdl_sigmoid_fwd_f32(const float *x, float *y, size_t n)
     void gdl_sigmoid_fwd_f64(const double *x, double *y, size_t n)

@@ -1,4 +1,5 @@
-"""Softmax, log-softmax and fused softmax cross-entropy kernels (csrc/softmax.c)."""
+"""Softmax, log-softmax, fused softmax cross-entropy and binary cross-entropy kernels
+(csrc/softmax.c)."""
 import numpy as np
 from libc.stdint cimport int64_t
 
@@ -138,3 +139,61 @@ def softmax_xent_bwd(p, labels, gloss=1.0):
     gx = np.empty_like(p)
     _xent_bwd(p, labels, float(gloss), gx)
     return gx
+
+
+def bce_fwd(p, t):
+    """Summed binary cross-entropy -(t log p + (1 - t) log(1 - p)) of probabilities p against
+    targets t (t like p), each log clamped at -100 as PyTorch's BCELoss; a Python float.
+    Raises ValueError naming the first entry of p outside [0, 1] (or NaN)."""
+    p = check_array(p, "p")
+    t = check_like(t, p, "t", "p")
+    cdef Py_ssize_t n = p.size
+    cdef int64_t bad = -1
+    cdef double total = 0
+    cdef const float[::1] pf, tf
+    cdef const double[::1] pd, td
+    if n == 0:
+        return 0.0
+    if p.dtype == np.float32:
+        pf = p.reshape(-1)
+        tf = t.reshape(-1)
+        with nogil:
+            total = c.gdl_bce_fwd_f32(&pf[0], &tf[0], n, &bad)
+    else:
+        pd = p.reshape(-1)
+        td = t.reshape(-1)
+        with nogil:
+            total = c.gdl_bce_fwd_f64(&pd[0], &td[0], n, &bad)
+    if bad >= 0:
+        where = np.unravel_index(bad, p.shape)
+        raise ValueError(f"input must hold probabilities in [0, 1] (apply sigmoid first), got "
+                         f"{p[where]} at index {tuple(int(i) for i in where)}")
+    return total
+
+
+def bce_bwd(p, t, double scale):
+    """scale (p - t) / max(p (1 - p), 1e-12): the gradient of the summed binary cross-entropy
+    times scale; a new array like p."""
+    p = check_array(p, "p")
+    t = check_like(t, p, "t", "p")
+    gp = np.empty_like(p)
+    cdef Py_ssize_t n = p.size
+    cdef const float[::1] pf, tf
+    cdef float[::1] gf
+    cdef const double[::1] pd, td
+    cdef double[::1] gd
+    if n == 0:
+        return gp
+    if p.dtype == np.float32:
+        pf = p.reshape(-1)
+        tf = t.reshape(-1)
+        gf = gp.reshape(-1)
+        with nogil:
+            c.gdl_bce_bwd_f32(&pf[0], &tf[0], scale, &gf[0], n)
+    else:
+        pd = p.reshape(-1)
+        td = t.reshape(-1)
+        gd = gp.reshape(-1)
+        with nogil:
+            c.gdl_bce_bwd_f64(&pd[0], &td[0], scale, &gd[0], n)
+    return gp

@@ -46,6 +46,20 @@ def softmax_cross_entropy_grad(x, labels):
 
 # ---- activation ------------------------------------------------------------------------------
 
+def binary_cross_entropy(p, t):
+    """Summed -(t log p + (1 - t) log(1 - p)), each log clamped at -100 (PyTorch's BCELoss)."""
+    p, t = np.asarray(p, np.float64), np.asarray(t, np.float64)
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_q = np.maximum(np.log1p(-p), -100)
+    return -(t * log_p + (1 - t) * log_q).sum()
+
+
+def binary_cross_entropy_grad(p, t):
+    """d/dp of the summed loss, the denominator clamped at 1e-12 as PyTorch's."""
+    return (p - t) / np.maximum(p * (1 - p), 1e-12)
+
+
 def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 

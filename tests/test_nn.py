@@ -227,6 +227,11 @@ def test_bce_loss():
     for bad in ([1.5], [-0.1, 0.5], [0.5, np.nan]):        # a NaN is not a probability
         with pytest.raises(ValueError, match="probabilities"):
             nn.BCELoss()(gdl.Tensor(np.array(bad)), np.ones(len(bad)))
+    with pytest.raises(ValueError, match="empty tensors"):
+        nn.BCELoss()(gdl.Tensor(np.zeros(0)), np.zeros(0))
+    loss = nn.BCELoss()(gdl.Tensor(p.astype(np.float32)), t)    # float32 stays float32
+    assert loss.dtype == np.float32
+    assert_allclose(loss.item(), expected, rtol=1e-6)
 
 
 # ---- optimizers -------------------------------------------------------------------------------

@@ -159,3 +159,44 @@ def test_softmax_bwd_rejects_mismatched_gradient():
 def test_cross_entropy_op_names_labels_shape():
     with pytest.raises(ValueError, match="labels must have shape"):
         gdl.Tensor(np.zeros((4, 3))).cross_entropy(np.array([0, 1]))
+
+
+# ---- binary cross-entropy (the same family's kernels) ------------------------------------
+@pytest.mark.parametrize("shape", [(1,), (1, 1), (7,), (3, 5), (2, 3, 17), (64, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_matches_reference(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    p = rng.random(shape).astype(dtype)
+    t = rng.random(shape).astype(dtype)               # soft targets too, not only 0 and 1
+    assert_allclose(k.bce_fwd(p, t), reference.binary_cross_entropy(p, t), rtol=RTOL[dtype])
+    gp = k.bce_bwd(p, t, 0.5)
+    assert gp.dtype == dtype and gp.shape == shape
+    assert_allclose(gp, 0.5 * reference.binary_cross_entropy_grad(p, t), rtol=RTOL[dtype] * 10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_clamps_certain_mistakes(dtype):
+    p = np.array([0.0, 1.0, 0.0, 1.0], dtype)
+    t = np.array([1.0, 0.0, 0.0, 1.0], dtype)
+    assert k.bce_fwd(p, t) == 200.0                   # two logs of 0 clamped at -100
+    assert np.isfinite(k.bce_bwd(p, t, 1.0)).all()
+
+
+def test_bce_non_contiguous_and_bad_input():
+    base = np.random.default_rng(3).random((6, 8))
+    p, t = base[::2, ::3], base[1::2, ::3]
+    assert not p.flags.c_contiguous
+    assert_allclose(k.bce_fwd(p, t), reference.binary_cross_entropy(p, t), rtol=1e-12)
+    bad = np.full((2, 3), 0.5)
+    bad[1, 2] = 1.5
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*1.5 at index \(1, 2\)"):
+        k.bce_fwd(bad, np.ones((2, 3)))
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="nan at index"):
+        k.bce_fwd(bad, np.ones((2, 3)))
+    with pytest.raises(TypeError, match="t must have p's dtype"):
+        k.bce_fwd(np.ones(3), np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="t must have p's shape"):
+        k.bce_bwd(np.ones(3), np.ones(4), 1.0)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        k.bce_fwd(np.ones(3, np.int64), np.ones(3, np.int64))
