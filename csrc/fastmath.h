@@ -29,6 +29,15 @@
 #define GDL_VECTOR_CLONES
 #endif
 
+/* A loop called from a GDL_VECTOR_CLONES task must be inlined into each clone to be compiled
+ * for its target: called, it runs the baseline build (sigmoid did: 2.2 ns an entry instead of
+ * 0.5). GCC may decline to inline on its own, so the loops say so. */
+#if defined(__GNUC__)
+#define GDL_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define GDL_ALWAYS_INLINE inline
+#endif
+
 /* exp(x) for x in [-87.3, 88.3] (clamped outside, so never inf); NaN stays NaN. */
 static inline float exp_f32(float x) {
     x = x > 88.3762626647949f ? 88.3762626647949f : x;
