@@ -27,15 +27,23 @@ typedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, 
                             int *ldc);
 
 /* ---- threads -------------------------------------------------------------------------------
- * Note [parallel loops]: the elementwise kernels (activations, dropout), pooling and the packed
- * GEMMs (Note [small-batch GEMM], Note [packed conv]) split their work among
- * gdl_num_threads() POSIX threads, started for the call and joined before it returns: 43-50 us
- * a thread on this project's machine, so only work of at least `grain` entries per thread is
- * split (for the elementwise kernels 2^17: two threads lost to one below about 140,000 floats
- * and won from 300,000). The count is
- * GDL_NUM_THREADS, else OMP_NUM_THREADS, else the online CPUs, 1 to 8, read once per module.
- * Each entry's result depends on its index only (dropout's randomness included, Note [dropout
- * randomness]), so results are the same for every thread count. */
+ * Note [parallel loops]: the elementwise kernels (activations, dropout), pooling, the optimizer
+ * updates and the packed GEMMs (Note [small-batch GEMM]) split their work among
+ * gdl_num_threads() threads, only work of at least `grain` entries per thread (for the
+ * elementwise kernels 2^17: two threads lost to one below about 140,000 floats and won from
+ * 300,000). The count is GDL_NUM_THREADS, else OMP_NUM_THREADS, else the online CPUs, 1 to 8,
+ * read once per module. Each entry's result depends on its index only (dropout's randomness
+ * included, Note [dropout randomness]), so results are the same for every thread count.
+ *
+ * Note [thread pool]: the helpers are started once (per module: each links its own copy of
+ * parallel.c) and sleep on a condition variable between loops; waking one costs about 18 us
+ * here, starting and joining a thread 43-50 us. A loop is cut into 4 chunks per thread that
+ * the calling thread and the helpers claim one at a time, and the caller waits only for chunks
+ * a helper has begun. So a helper that cannot get a CPU soon costs almost nothing: numpy's
+ * OpenBLAS keeps its own threads spinning for a while after each matrix product, and with a
+ * fixed share per thread (the earlier design) the caller waited for its helper to be scheduled
+ * past them: an SGD step on 262,144 floats took 955 us on two threads, 166 on one, right after
+ * a BLAS product. Helpers never spin. After fork() the child starts its own helpers. */
 typedef void (*gdl_range_fn)(void *ctx, size_t begin, size_t end);
 
 size_t gdl_num_threads(void);
@@ -45,9 +53,11 @@ size_t gdl_num_threads(void);
  * (src/threads.pxi). Call it between kernel calls, not during one. */
 void gdl_set_num_threads(size_t n);
 
-/* fn(ctx, begin, end) over disjoint ranges covering [0, n), at most one per thread, each of
- * about grain entries or more (one range when n < 2 grain), the boundaries between them on
- * multiples of align (16 floats: threads never write to one cache line). */
+/* fn(ctx, begin, end) over disjoint ranges covering [0, n), on this thread and the pool's
+ * (Note [thread pool]), possibly several ranges per thread; n / grain threads at most (one
+ * range when n < 2 grain), the boundaries between ranges on multiples of align (16 floats:
+ * threads never write to one cache line). A loop started inside another, or while another
+ * thread runs one, runs on the calling thread alone. */
 void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, void *ctx);
 
 /* 1 when the packed AVX-512 kernels (Note [small-batch GEMM], Note [packed conv]) run on this

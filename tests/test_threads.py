@@ -117,3 +117,47 @@ def test_set_num_threads_rejects_what_is_not_a_positive_int(bad):
     with pytest.raises(ValueError, match="positive int"):
         gdl.set_num_threads(bad)
     assert gdl.get_num_threads() == before
+
+
+# ---- Note [thread pool]: helpers started once, woken per loop ---------------------------------
+_POOL = """
+import os, sys, threading
+import numpy as np
+from gdl._kernels import activation as a, optim as o
+x = np.random.default_rng(1).standard_normal(600_003).astype(np.float32)
+want = np.maximum(x, 0)
+for _ in range(2000):                  # many loops in a row: a lost wake-up would hang here
+    assert np.array_equal(a.relu_fwd(x), want)
+pid = os.fork()                         # the child has none of the parent's helpers
+if pid == 0:
+    ok = all(np.array_equal(a.relu_fwd(x), want) for _ in range(50))
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+errors = []
+def hammer(seed):                       # loops from two threads at once (the GIL is released)
+    try:
+        w = np.zeros(600_003, np.float32)
+        g = np.full_like(w, seed)
+        for _ in range(200):
+            assert np.array_equal(a.tanh_fwd(x), a.tanh_fwd(x))
+            o.sgd_step_(w, g, 1.0)
+        assert np.array_equal(w, np.full_like(w, -200.0 * seed))
+    except Exception as error:
+        errors.append(error)
+threads = [threading.Thread(target=hammer, args=(s,)) for s in (1, 2)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not errors, errors
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+@pytest.mark.parametrize("count", ["2", "3"])
+def test_pool_survives_many_loops_fork_and_two_callers(count):
+    done = subprocess.run([sys.executable, "-c", _POOL], capture_output=True, text=True,
+                          env=dict(os.environ, GDL_NUM_THREADS=count), timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
