@@ -200,6 +200,8 @@ def test_mse_loss_mean_and_book_sum():
     assert gradcheck(lambda a, b: nn.MSELoss("sum")(a, b), [p, t])
     with pytest.raises(ValueError, match="empty tensors"):
         nn.MSELoss()(gdl.Tensor(np.zeros((0, 2))), np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="reduction must be"):
+        gdl.ops.SquaredError.apply(gdl.Tensor(p), gdl.Tensor(t), reduction="max")
     with pytest.raises(ValueError, match="target must have the prediction's shape"):
         nn.MSELoss()(gdl.Tensor(p), np.zeros((2, 4)))
 

@@ -58,6 +58,8 @@ class SquaredError(Function):
     """
 
     def forward(self, pred, target, reduction="mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         diff = np.subtract(pred, target)
         if reduction == "mean" and diff.size == 0:
             raise ValueError("the mean squared error of empty tensors is undefined")
