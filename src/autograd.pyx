@@ -100,6 +100,18 @@ class Freed:
         self.name = name
 
 
+cdef dict _freed = {}                           # op class -> its one Freed marker
+
+
+cdef object _freed_marker(type cls):
+    """The Freed marker of an op class, made once: a new object per node cost more than the
+    rest of freeing it."""
+    marker = _freed.get(cls)
+    if marker is None:
+        marker = _freed[cls] = Freed(cls.__name__)
+    return marker
+
+
 cdef list _topological_order(TensorBase root):
     """Every tensor with a recorded op reachable from root, inputs before outputs.
 
@@ -202,4 +214,4 @@ def run_backward(TensorBase root, grad, bint retain_graph):
             previous = grads.get(key)
             grads[key] = gx if previous is None else previous + gx
         if not retain_graph:
-            t._ctx = Freed(type(ctx).__name__)
+            t._ctx = _freed_marker(type(ctx))

@@ -272,8 +272,15 @@ def test_second_backward_through_freed_graph_is_an_error():
     t = gdl.Tensor(np.ones(2), requires_grad=True)
     y = (t * 3).sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="already freed"):
+    with pytest.raises(RuntimeError, match=r"already freed \(at Sum\)"):
         y.backward()
+    z = (t * 3).mean()                  # each op class has one marker: the name stays right
+    z.backward()
+    with pytest.raises(RuntimeError, match=r"already freed \(at Mean\)"):
+        z.backward()
+    w = (t * 2).reshape(1, 2).sum(axis=1, keepdims=True)       # a (1, 1) root: seed of ones
+    w.backward()
+    assert_allclose(t.grad.data, [6.5, 6.5])    # 3 (sum) + 1.5 (mean of 2) + 2
 
 
 def test_retain_graph_allows_a_second_backward_that_accumulates():

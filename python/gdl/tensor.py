@@ -181,7 +181,7 @@ class Tensor(TensorBase):
             if self.data.size != 1:
                 raise RuntimeError(f"backward() needs an upstream gradient for a tensor of "
                                    f"shape {self.shape}; pass grad= (e.g. ones of that shape)")
-            grad = np.ones_like(self.data)
+            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # ones_like: 3x
         else:
             grad = np.array(_as_array(grad, self.data.dtype))   # a copy: never the caller's
             if grad.shape != self.data.shape:
