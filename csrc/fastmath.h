@@ -31,7 +31,7 @@
 
 /* A loop called from a GDL_VECTOR_CLONES task must be inlined into each clone to be compiled
  * for its target: called, it runs the baseline build (sigmoid did: 2.2 ns an entry instead of
- * 0.5). GCC may decline to inline on its own, so the loops say so. */
+ * 0.7). GCC may decline to inline on its own, so the loops say so. */
 #if defined(__GNUC__)
 #define GDL_ALWAYS_INLINE inline __attribute__((always_inline))
 #else

@@ -6,9 +6,9 @@
 #include "gdl.h"
 
 /* exp(x) for x <= 0, the only arguments softmax takes (x - max, or a log-probability).
- * Float uses the vectorizable polynomial (Note [fast float exp]): libm's expf, one scalar call
- * an entry, cost a 100 x 10 cross-entropy 15 us of its 20. Below -87.34 the result would be
- * denormal: it is 0. Double keeps libm. */
+ * Float uses the vectorizable polynomial (Note [fast float exp]): with libm's expf, one scalar
+ * call an entry, a 100 x 10 cross-entropy took 19 us, with it 8.5. Below -87.34 the result
+ * would be denormal: it is 0. Double keeps libm. */
 static inline float exp_le0_f32(float x) {
     float y = exp_f32(x);
     return x < -87.3365447504f ? 0.0f : y;

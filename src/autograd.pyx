@@ -104,8 +104,7 @@ cdef dict _freed = {}                           # op class -> its one Freed mark
 
 
 cdef object _freed_marker(type cls):
-    """The Freed marker of an op class, made once: a new object per node cost more than the
-    rest of freeing it."""
+    """The Freed marker of an op class, made once rather than once per freed node."""
     marker = _freed.get(cls)
     if marker is None:
         marker = _freed[cls] = Freed(cls.__name__)

@@ -181,7 +181,8 @@ class Tensor(TensorBase):
             if self.data.size != 1:
                 raise RuntimeError(f"backward() needs an upstream gradient for a tensor of "
                                    f"shape {self.shape}; pass grad= (e.g. ones of that shape)")
-            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # ones_like: 3x
+            # ones, made by one C call (np.ones_like is a Python wrapper around two)
+            grad = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)
         else:
             grad = np.array(_as_array(grad, self.data.dtype))   # a copy: never the caller's
             if grad.shape != self.data.shape:

@@ -67,7 +67,7 @@ class SquaredError(Function):
         total = np.dot(flat, flat)              # one BLAS dot, in the inputs' dtype
         self.diff = diff
         self.count = diff.size if reduction == "mean" else 1
-        return total / self.count if self.count != 1 else total
+        return total / self.count
 
     def backward(self, gy):
         need_pred, need_target = self.needs_input_grad
