@@ -60,9 +60,54 @@ void gdl_set_num_threads(size_t n);
  * thread runs one, runs on the calling thread alone. */
 void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, void *ctx);
 
+/* Helpers of this module's pool watch for the next loop for `microseconds` after each one
+ * before they sleep (Note [spinning helpers]); 0, the default, sleeps at once. */
+void gdl_parallel_spin(size_t microseconds);
+
 /* 1 when the packed AVX-512 kernels (Note [small-batch GEMM], Note [packed conv]) run on this
  * CPU: x86-64 with AVX-512F, built by GCC or Clang, and GDL_SMALL_GEMM is not "0". */
 int gdl_packed_kernels(void);
+
+/* ---- matmul: a matrix product split among threads ---------------------------------------
+ * Note [split GEMM]: OpenBLAS's own threads gain little on a book-sized layer: (100, 784) @
+ * (784, 100) took 175-191 us on one thread and 140-180 on two (AMD EPYC, 2 cores, OpenBLAS
+ * 0.3.30). Cut into two halves of the output, each a single-threaded OpenBLAS call on one of
+ * gdl's threads, it takes 100-115 us in C (111-125 us from Python). A multithreaded OpenBLAS
+ * called from two threads at once serializes its callers and spins: 4.0 ms for those halves.
+ * So for the duration of a split gdl sets the BLAS's thread count to 1 through its own control
+ * (found in the library scipy's cython_blas loaded; OpenBLAS's "_local" variant sets the same
+ * global count) and restores it afterwards: the one place a BLAS is called inside a parallel
+ * region. The longer side of C is cut in two, so no part sums with another, whatever the
+ * thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
+ * product below 2^21 multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a
+ * machine with more cores would lose them), with both sides of C shorter than 32, or with a
+ * BLAS without the control (not OpenBLAS) is one ordinary call. A product started while this
+ * module splits another runs both halves on its own thread with the BLAS as it is.
+ *
+ * Note [spinning helpers]: waking a sleeping helper took 33-70 us on average here (a
+ * condition variable on a 2-vCPU VM; 18 us on an earlier machine), most of a 100 us half, so
+ * the caller often ran both halves itself. The split GEMM's helpers (its module's pool only)
+ * watch for the next product for GDL_SPIN_US microseconds (default 1,000) before sleeping,
+ * calling sched_yield between looks so any other runnable thread gets the core. Interleaved
+ * in one process (median of 9 blocks, ms per step), no split / split with 300 us / 1,000 us
+ * of watching: W1 0.534 / 0.483 / 0.420, W2 0.498 / 0.393 / 0.379, W6a 3.98 / 3.53 / 3.40;
+ * W3, W5, W6b, W6c within the machine's noise of no split. */
+
+/* 1 when products can be split: gemm's library (scipy's cython_blas) exposes OpenBLAS's
+ * thread-count control. Looked up once. */
+int gdl_matmul_can_split(void *gemm);
+
+/* The BLAS's thread count through the control gdl_matmul_can_split found; -1 without one. */
+int gdl_matmul_blas_threads(void);
+
+/* C (M, N) = op(A) @ op(B), all row-major and contiguous: op(A) is A (M, K), or A^T for
+ * A (K, M) when trans_a; op(B) is B (K, N), or B^T for B (N, K) when trans_b. C is overwritten
+ * and aliases neither; M, N, K may be 0 (K = 0: C is zeros); M N, N K and M K fit an int.
+ * gemm is scipy's sgemm/dgemm (Note [BLAS by pointer]). */
+void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A, const float *B,
+                    float *C, size_t M, size_t N, size_t K);
+void gdl_matmul_f64(gdl_dgemm_t gemm, int trans_a, int trans_b, const double *A,
+                    const double *B, double *C, size_t M, size_t N, size_t K);
 
 /* ---- softmax: over the last axis of a (rows, cols) matrix ------------------------------- */
 

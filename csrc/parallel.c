@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "gdl.h"
 
@@ -17,6 +18,11 @@
 #define CHUNKS_PER_THREAD 4                    /* shares a late helper can still take */
 
 static long threads = 0;                       /* 0: read the environment at the next call */
+static long spin_ns = 0;                       /* how long a helper watches for the next loop */
+
+void gdl_parallel_spin(size_t microseconds) {
+    spin_ns = (long)microseconds * 1000;
+}
 
 void gdl_set_num_threads(size_t n) {
     threads = n == 0 ? 0 : n > MAX_THREADS ? MAX_THREADS : (long)n;
@@ -69,14 +75,42 @@ static void run_chunks(loop *l) {
     }
 }
 
-/* A worker sleeps until a loop is posted, takes chunks until none are left and sleeps again:
- * it never spins, so that it takes no CPU from numpy's own BLAS threads between loops. */
+static long elapsed_ns(const struct timespec *since) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - since->tv_sec) * 1000000000L + (t.tv_nsec - since->tv_nsec);
+}
+
+/* Note [spinning helpers]: waits up to spin_ns for a loop after generation `seen`, yielding
+ * the core to any other runnable thread between looks. */
+static void watch(unsigned long seen) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (__atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) == seen) {
+        for (int i = 0; i < 64; i++) {
+            cpu_relax();
+        }
+        if (elapsed_ns(&start) > spin_ns) {
+            return;
+        }
+        sched_yield();
+    }
+}
+
+/* A worker sleeps until a loop is posted, takes chunks until none are left and sleeps again,
+ * after watching for the next loop for spin_ns when its module asked (Note [spinning helpers]
+ * in gdl.h; by default it does not, so that it takes no CPU from numpy's own BLAS threads). */
 static void *worker(void *arg) {
     size_t index = (size_t)arg;
     unsigned long seen = 0;
     pthread_mutex_lock(&pool.lock);
     seen = pool.generation;
     for (;;) {
+        if (spin_ns > 0 && pool.generation == seen) {
+            pthread_mutex_unlock(&pool.lock);
+            watch(seen);
+            pthread_mutex_lock(&pool.lock);
+        }
         while (pool.generation == seen) {
             pthread_cond_wait(&pool.wake, &pool.lock);
         }
@@ -147,7 +181,7 @@ void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, voi
     if (l.helpers > 0) {
         pthread_mutex_lock(&pool.lock);
         pool.current = &l;
-        pool.generation++;
+        __atomic_add_fetch(&pool.generation, 1, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.lock);
     }

@@ -4,6 +4,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 cdef extern from "gdl.h" nogil:
     size_t gdl_num_threads()
     void gdl_set_num_threads(size_t n)
+    void gdl_parallel_spin(size_t microseconds)
     int gdl_packed_kernels()
     ctypedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
                                  float *alpha, float *a, int *lda, float *b, int *ldb,
@@ -11,6 +12,14 @@ cdef extern from "gdl.h" nogil:
     ctypedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
                                  double *alpha, double *a, int *lda, double *b, int *ldb,
                                  double *beta, double *c, int *ldc)
+
+    # matmul
+    int gdl_matmul_can_split(void *gemm)
+    int gdl_matmul_blas_threads()
+    void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A,
+                        const float *B, float *C, size_t M, size_t N, size_t K)
+    void gdl_matmul_f64(gdl_dgemm_t gemm, int trans_a, int trans_b, const double *A,
+                        const double *B, double *C, size_t M, size_t N, size_t K)
 
     # softmax
     void gdl_softmax_fwd_f32(const float *x, float *y, size_t rows, size_t cols)

@@ -36,6 +36,8 @@ def test_info_reports_the_kernels_settings(tmp_path):
     assert "kernel_threads: 3" in done.stdout
     assert "packed_avx512: off" in done.stdout
     assert "keep_freed_memory: off" in done.stdout
+    from gdl._kernels import matmul
+    assert f"split_gemm: {'on' if matmul.can_split() else 'off'}" in done.stdout
 
 
 def test_list_shows_the_main_job(capsys):

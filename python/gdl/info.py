@@ -23,16 +23,18 @@ def blas_info():
 
 
 def kernel_settings():
-    """The compiled kernels' thread count, whether the packed AVX-512 kernels run, and whether
+    """The compiled kernels' thread count, whether the packed AVX-512 kernels run, whether
+    mid-sized matrix products are split among gdl's threads (Note [split GEMM]), and whether
     freed memory is kept (Note [freed memory])."""
     from gdl import _memory
     try:
-        from gdl._kernels import conv
-    except ImportError:                         # a development build without the conv family
+        from gdl._kernels import conv, matmul
+    except ImportError:                         # a development build without these families
         return {}
     from gdl.threads import get_num_threads
     return {"kernel_threads": get_num_threads(),
             "packed_avx512": "on" if conv.packed_kernels() else "off",
+            "split_gemm": "on" if matmul.can_split() else "off",
             "keep_freed_memory": "on" if _memory.applied else "off"}
 
 

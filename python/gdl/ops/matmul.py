@@ -1,8 +1,20 @@
-"""The matrix product, through numpy's matmul and so the optimized BLAS."""
+"""The matrix product: 2-D float products through gdl's split GEMM (Note [split GEMM] in
+csrc/gdl.h), everything else through numpy's matmul; both run an optimized BLAS."""
 import numpy as np
 
+from gdl._kernels import matmul as _k
 from gdl.ops.arithmetic import unbroadcast
 from gdl.tensor import Function
+
+_REAL = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def product(a, b, trans_a=False, trans_b=False):
+    """op(a) @ op(b) for 2-D arrays, op(x) = x.T when its flag is set: the compiled kernel for
+    float32/float64 of one dtype, numpy's matmul (with its type promotion) otherwise."""
+    if a.dtype is b.dtype and a.dtype in _REAL:
+        return _k.matmul(a, b, trans_a, trans_b)
+    return np.matmul(a.T if trans_a else a, b.T if trans_b else b)
 
 
 class MatMul(Function):
@@ -23,14 +35,16 @@ class MatMul(Function):
                              f"axis of b)")
         self.a = a
         self.b = b
+        if a.ndim == 2 and b.ndim == 2:
+            return product(a, b)
         return np.matmul(a, b)
 
     def backward(self, gy):
         need_a, need_b = self.needs_input_grad
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:        # the common case: no promotion, no batch axes
-            return (gy @ b.T if need_a else None,
-                    a.T @ gy if need_b else None)
+            return (product(gy, b, trans_b=True) if need_a else None,
+                    product(a, gy, trans_a=True) if need_b else None)
         if a.ndim == 1 and b.ndim == 1:        # a dot product: gy is a scalar
             return (gy * b if need_a else None,
                     gy * a if need_b else None)
@@ -60,7 +74,10 @@ class Linear(Function):
                              f"expects {W.shape[1]} (input shape {x.shape})")
         self.x = x
         self.W = W
-        y = np.matmul(x, W.T)
+        if x.ndim == 2:
+            y = product(x, W, trans_b=True)
+        else:
+            y = np.matmul(x, W.T)
         if b is not None:
             y += b
         return y
@@ -69,7 +86,7 @@ class Linear(Function):
         need_x, need_W, need_b = (self.needs_input_grad + (False,))[:3]
         x2 = self.x.reshape(-1, self.x.shape[-1])
         gy2 = gy.reshape(-1, gy.shape[-1])
-        gx = (gy2 @ self.W).reshape(self.x.shape) if need_x else None
-        gW = gy2.T @ x2 if need_W else None
+        gx = product(gy2, self.W).reshape(self.x.shape) if need_x else None
+        gW = product(gy2, x2, trans_a=True) if need_W else None
         gb = gy2.sum(axis=0) if need_b else None
         return gx, gW, gb

@@ -1,0 +1,81 @@
+"""Matrix products split among gdl's threads (csrc/matmul.c, Note [split GEMM] in gdl.h)."""
+import numpy as np
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+cimport libgdl as c
+from checks cimport check_float, real
+
+include "threads.pxi"
+
+cdef Py_ssize_t INT_MAX = 2147483647
+
+
+def _matmul(int trans_a, int trans_b, const real[:, ::1] A, const real[:, ::1] B,
+            real[:, ::1] C, size_t K):
+    cdef size_t M = C.shape[0]
+    cdef size_t N = C.shape[1]
+    with nogil:
+        if real is float:
+            c.gdl_matmul_f32(sgemm, trans_a, trans_b, &A[0, 0], &B[0, 0], &C[0, 0], M, N, K)
+        else:
+            c.gdl_matmul_f64(dgemm, trans_a, trans_b, &A[0, 0], &B[0, 0], &C[0, 0], M, N, K)
+
+
+cdef inline tuple _operand(object x, bint trans):
+    """x as a C-contiguous array and whether to transpose it: a transposed view (F-order) is
+    read as its C-ordered base with the flag flipped, any other strided view is copied."""
+    if x.flags.c_contiguous:
+        return x, trans
+    if x.flags.f_contiguous:
+        return x.T, not trans
+    return np.ascontiguousarray(x), trans
+
+
+def matmul(a, b, trans_a=False, trans_b=False):
+    """op(a) @ op(b) for 2-D float32/float64 arrays of one dtype, op(x) = x.T when its flag is
+    set; a new C-contiguous array. Large products are split among gdl's threads.
+
+    ``matmul(x, W, trans_b=True)`` is ``x @ W.T``.
+    """
+    check_float(a, "a", 2)
+    check_float(b, "b", 2)
+    if a.dtype != b.dtype:
+        raise TypeError(f"a and b must have one dtype, got {a.dtype} and {b.dtype}")
+    cdef Py_ssize_t M = a.shape[1] if trans_a else a.shape[0]
+    cdef Py_ssize_t K = a.shape[0] if trans_a else a.shape[1]
+    cdef Py_ssize_t Kb = b.shape[1] if trans_b else b.shape[0]
+    cdef Py_ssize_t N = b.shape[0] if trans_b else b.shape[1]
+    if K != Kb:
+        raise ValueError(f"matmul shapes do not fit: {'a.T' if trans_a else 'a'} is {(M, K)}, "
+                         f"{'b.T' if trans_b else 'b'} is {(Kb, N)}")
+    if M * K > INT_MAX or K * N > INT_MAX or M * N > INT_MAX:
+        # beyond the BLAS's int sizes: numpy's matmul copes
+        return np.ascontiguousarray(np.matmul(a.T if trans_a else a, b.T if trans_b else b))
+    out = np.empty((M, N), dtype=a.dtype)
+    if M == 0 or N == 0:
+        return out
+    if K == 0:
+        out.fill(0)
+        return out
+    a, ta = _operand(a, trans_a)
+    b, tb = _operand(b, trans_b)
+    _matmul(ta, tb, a, b, out, K)
+    return out
+
+
+def can_split():
+    """Whether large products are split among threads (Note [split GEMM]): the BLAS of scipy's
+    cython_blas exposes OpenBLAS's thread-count control."""
+    return bool(c.gdl_matmul_can_split(<void *>sgemm))
+
+
+def _set_spin(size_t microseconds):
+    """How long this module's helpers watch for the next product (Note [spinning helpers])."""
+    c.gdl_parallel_spin(microseconds)
+
+
+def _blas_threads():
+    """The thread count of cython_blas's OpenBLAS (-1 when it has no control): a split
+    restores it afterwards."""
+    c.gdl_matmul_can_split(<void *>sgemm)
+    return c.gdl_matmul_blas_threads()

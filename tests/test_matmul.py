@@ -1,0 +1,165 @@
+"""Kernel tests for gdl._kernels.matmul (Note [split GEMM]) against numpy's matmul, and the ops
+that use it (MatMul, Linear) on products large enough to be split."""
+import threading
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import gdl
+from gdl import nn, ops
+from gdl._kernels import matmul as k
+from gdl.testing import gradcheck
+from subprocs import assert_identical, run_each
+
+RTOL = {np.float32: 1e-5, np.float64: 1e-7}
+# (M, K, N): tiny, odd, one row, one column, and products above the split threshold (2^21
+# multiply-adds) split by columns (N >= M) and by rows (M > N)
+SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
+          (37, 1001, 83), (300, 129, 61), (64, 2048, 33)]
+
+
+def random(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def operands(M, K, N, dtype, trans_a, trans_b):
+    a = random((K, M) if trans_a else (M, K), dtype, seed=1)
+    b = random((N, K) if trans_b else (K, N), dtype, seed=2)
+    return a, b, (a.T if trans_a else a) @ (b.T if trans_b else b)
+
+
+def tolerance(K, dtype):
+    # sums of K products of unit normals: the error grows with sqrt(K)
+    return {"rtol": RTOL[dtype], "atol": RTOL[dtype] * np.sqrt(K) * 10}
+
+
+@pytest.mark.parametrize("M, K, N", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False),
+                                              (True, True)])
+def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
+    a, b, expected = operands(M, K, N, dtype, trans_a, trans_b)
+    y = k.matmul(a, b, trans_a, trans_b)
+    assert y.dtype == dtype and y.shape == (M, N) and y.flags.c_contiguous
+    assert_allclose(y, expected, **tolerance(K, dtype))
+
+
+@pytest.mark.parametrize("M, K, N", [(0, 4, 3), (3, 4, 0), (3, 0, 4), (0, 0, 0)])
+def test_matmul_of_empty_operands(M, K, N):
+    y = k.matmul(np.ones((M, K), np.float32), np.ones((K, N), np.float32))
+    assert y.shape == (M, N)
+    assert (y == 0).all()                       # K = 0: an empty sum
+
+
+def test_matmul_reads_views_transposed_or_copied():
+    base = random((120, 900), np.float64)
+    a = base[:, ::3]                            # strided: copied
+    b = base[:100, :300].T                      # a transposed view: read with the flag flipped
+    c = np.asfortranarray(random((300, 50), np.float64))
+    assert_allclose(k.matmul(a, b), a @ b, rtol=RTOL[np.float64])
+    assert_allclose(k.matmul(a, c), a @ c, rtol=RTOL[np.float64])
+    assert_allclose(k.matmul(b, a, True, True), b.T @ a.T, rtol=RTOL[np.float64])
+
+
+def test_matmul_rejects_bad_operands():
+    f32 = np.ones((3, 4), np.float32)
+    with pytest.raises(TypeError, match="a must be a numpy.ndarray, got list"):
+        k.matmul([[1.0]], f32)
+    with pytest.raises(TypeError, match="b must be float32 or float64, got int64"):
+        k.matmul(f32, np.ones((4, 2), np.int64))
+    with pytest.raises(TypeError, match="a and b must have one dtype, got float32 and float64"):
+        k.matmul(f32, np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"b must be 2-D, got shape \(4,\)"):
+        k.matmul(f32, np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"matmul shapes do not fit: a is \(3, 4\), b is "
+                                         r"\(5, 2\)"):
+        k.matmul(f32, np.ones((5, 2), np.float32))
+    with pytest.raises(ValueError, match=r"a.T is \(4, 3\), b.T is \(2, 5\)"):
+        k.matmul(f32, np.ones((5, 2), np.float32), True, True)
+
+
+def test_matmul_splits_with_openblas_and_restores_its_thread_count():
+    # scipy's wheels carry OpenBLAS; a scipy built on another BLAS runs one call per product
+    import scipy
+    if "openblas" not in str(scipy.show_config(mode="dicts")).lower():
+        pytest.skip("scipy's BLAS is not OpenBLAS: products are not split")
+    assert k.can_split()
+    before = k._blas_threads()
+    assert before >= 1
+    a, b, expected = operands(100, 784, 100, np.float32, False, True)
+    assert_allclose(k.matmul(a, b, False, True), expected, **tolerance(784, np.float32))
+    assert k._blas_threads() == before
+
+
+def test_matmul_from_two_threads_at_once():
+    # one split at a time per module: the second product runs both halves on its own thread
+    a, b, expected = operands(200, 700, 90, np.float32, False, False)
+    failures = []
+
+    def work():
+        for _ in range(50):
+            if not np.allclose(k.matmul(a, b), expected, **tolerance(700, np.float32)):
+                failures.append("wrong product")
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    if k.can_split():
+        assert k._blas_threads() >= 1
+
+
+_SPLIT = """
+import sys
+import numpy as np
+from gdl._kernels import matmul as k
+rng = np.random.default_rng(0)
+out = {}
+for M, K, N in [(100, 784, 100), (37, 1001, 83), (300, 129, 61), (128, 784, 512)]:
+    for dtype in (np.float32, np.float64):
+        a, b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((N, K))
+        b = b.astype(dtype)
+        out[f"{M}_{K}_{N}_{np.dtype(dtype).name}"] = k.matmul(a, b, False, True)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_split_products_agree_for_every_thread_count(tmp_path):
+    # the halves depend on the shape only (Note [split GEMM]): one thread runs both
+    settings = {n: {"GDL_NUM_THREADS": n} for n in ("1", "2", "3")}
+    settings["no-spin"] = {"GDL_NUM_THREADS": "2", "GDL_SPIN_US": "0"}
+    assert_identical(run_each(_SPLIT, settings, tmp_path), "1", 8)
+
+
+# ---- the ops on split products -------------------------------------------------------------
+def test_linear_on_a_split_product_matches_numpy():
+    layer = nn.Linear(784, 100).double()
+    x = random((100, 784), np.float64, seed=3)
+    W, b = layer.weight.data, layer.bias.data
+    t = gdl.Tensor(x, requires_grad=True)
+    y = layer(t)
+    # a different summation order than numpy's one call: agreement to rounding, in absolute
+    # terms where a sum of ~1 terms cancels to ~1e-4
+    tol = dict(rtol=1e-12, atol=1e-14)
+    assert_allclose(y.data, x @ W.T + b, **tol)
+    gy = random((100, 100), np.float64, seed=4)
+    y.backward(gy)
+    assert_allclose(t.grad.data, gy @ W, **tol)
+    assert_allclose(layer.weight.grad.data, gy.T @ x, **tol)
+
+
+def test_linear_and_matmul_gradcheck_through_the_split_kernel():
+    # 40 x 300 x 200 = 2.4 M multiply-adds: split; gradcheck in float64 with random directions
+    x, W = random((40, 300), np.float64, seed=5), random((200, 300), np.float64, seed=6) * 0.1
+    assert gradcheck(lambda t, w: ops.Linear.apply(t, w), [x, W])
+    assert gradcheck(lambda p, q: p @ q, [x, W.T.copy()])
+
+
+def test_matmul_op_promotes_mixed_dtypes_like_numpy():
+    a = np.ones((3, 4), np.float32)
+    b = np.ones((4, 2), np.float64)
+    y = gdl.Tensor(a) @ gdl.Tensor(b)
+    assert y.data.dtype == np.float64
+    assert_allclose(y.data, a @ b)
