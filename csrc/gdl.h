@@ -93,6 +93,13 @@ int gdl_packed_kernels(void);
  * of watching: W1 0.534 / 0.483 / 0.420, W2 0.498 / 0.393 / 0.379, W6a 3.98 / 3.53 / 3.40;
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
+/* Products of fewer multiply-adds than this run as one call: the helper's wake-up and the
+ * second packing of the shared operand cost more than half of a smaller product. From
+ * GDL_MATMUL_SPLIT_MAX on OpenBLAS's own threads scale (2048^3: 191-200 GFLOP/s on 2 cores),
+ * and a machine with more cores than two parts would lose them: one call. */
+#define GDL_MATMUL_SPLIT_MIN ((size_t)1 << 21)
+#define GDL_MATMUL_SPLIT_MAX ((size_t)1 << 27)
+
 /* 1 when products can be split: gemm's library (scipy's cython_blas) exposes OpenBLAS's
  * thread-count control. Looked up once. */
 int gdl_matmul_can_split(void *gemm);

@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include "gdl.h"
 
-/* Products of fewer multiply-adds than this run as one call: the helper's wake-up and the
- * second packing of the shared operand cost more than half of a smaller product. */
-#define SPLIT_MIN_MACS ((size_t)1 << 21)
-/* From this size on OpenBLAS's own threads scale (2048^3: 194-200 GFLOP/s on 2 cores), and a
- * machine with more cores than two parts would lose them: one call. */
-#define SPLIT_MAX_MACS ((size_t)1 << 27)
 #define SPLIT_ALIGN 16                          /* parts start on multiples of 16 rows/columns */
 /* How long the helpers watch for the next product (Note [spinning helpers]); GDL_SPIN_US
  * overrides it. */
@@ -72,7 +66,8 @@ int gdl_matmul_blas_threads(void) {
  * thread count, so every GDL_NUM_THREADS gives the same numbers: one thread runs both parts. */
 static size_t split_parts(void *gemm, size_t M, size_t N, size_t K) {
     size_t macs = M * N * K, longest = M > N ? M : N;
-    if (macs < SPLIT_MIN_MACS || macs >= SPLIT_MAX_MACS || longest < 2 * SPLIT_ALIGN) {
+    if (macs < GDL_MATMUL_SPLIT_MIN || macs >= GDL_MATMUL_SPLIT_MAX
+        || longest < 2 * SPLIT_ALIGN) {
         return 1;
     }
     return gdl_matmul_can_split(gemm) ? 2 : 1;

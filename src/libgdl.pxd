@@ -14,6 +14,8 @@ cdef extern from "gdl.h" nogil:
                                  double *beta, double *c, int *ldc)
 
     # matmul
+    size_t GDL_MATMUL_SPLIT_MIN
+    size_t GDL_MATMUL_SPLIT_MAX
     int gdl_matmul_can_split(void *gemm)
     int gdl_matmul_blas_threads()
     void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A,

@@ -9,6 +9,10 @@ include "threads.pxi"
 
 cdef Py_ssize_t INT_MAX = 2147483647
 
+# the multiply-adds from which a product may be split, and from which it is one call again
+SPLIT_MIN = c.GDL_MATMUL_SPLIT_MIN
+SPLIT_MAX = c.GDL_MATMUL_SPLIT_MAX
+
 
 def _matmul(int trans_a, int trans_b, const real[:, ::1] A, const real[:, ::1] B,
             real[:, ::1] C, size_t K):

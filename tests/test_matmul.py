@@ -163,3 +163,22 @@ def test_matmul_op_promotes_mixed_dtypes_like_numpy():
     y = gdl.Tensor(a) @ gdl.Tensor(b)
     assert y.data.dtype == np.float64
     assert_allclose(y.data, a @ b)
+
+
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True)])
+def test_the_ops_take_the_kernel_only_from_the_split_size(monkeypatch, trans_a, trans_b):
+    # below SPLIT_MIN multiply-adds numpy's matmul (less call overhead), from it the kernel
+    from gdl.ops import matmul as op_module
+    assert 0 < k.SPLIT_MIN < k.SPLIT_MAX
+    calls, kernel = [], k.matmul
+
+    def spy(*args):
+        calls.append(args)
+        return kernel(*args)
+    monkeypatch.setattr(op_module._k, "matmul", spy)
+    for M, K, N in [(100, 100, 10), (1, 784, 100), (100, 784, 100)]:
+        calls.clear()
+        a, b, expected = operands(M, K, N, np.float32, trans_a, trans_b)
+        assert_allclose(op_module.product(a, b, trans_a, trans_b), expected, rtol=1e-4,
+                        atol=1e-4)
+        assert len(calls) == (M * K * N >= k.SPLIT_MIN), (M, K, N)
