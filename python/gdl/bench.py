@@ -2,8 +2,10 @@
 
 Every workload is one training step (forward, loss, backward, SGD update) on synthetic data
 of the book's shapes, float32, run by each implementation in the same process with the same
-thread count. The harness warms up, then times ``repeats`` runs of enough steps to last
-``min_time`` seconds each, and reports the median ms per step with its interquartile range
+thread count. The harness builds and warms up every implementation of a workload, then times
+``repeats`` runs of each, interleaved (one run of each in turn, so that a slow spell of a
+shared machine falls on all of them), of enough steps to last ``min_time`` seconds each, and
+reports the median ms per step with its interquartile range
 and min/max, samples (or tokens) per second, peak memory and the ratios gdl/NumPy and
 gdl/torch (below 1: gdl is faster).
 
@@ -139,9 +141,9 @@ def _quantile(sorted_values, q):
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def time_steps(step, repeats, min_time, warmup_time):
-    """Seconds per step, sorted: warm up (at least two steps, then until ``warmup_time`` has
-    passed), size a repeat to last ``min_time`` from the last warm step, time the repeats."""
+def warm_up(step, min_time, warmup_time):
+    """Run ``step`` at least twice, then until ``warmup_time`` has passed; the steps per
+    repeat that make one repeat last ``min_time``, sized from the last warm step."""
     start = time.perf_counter()
     step()
     while True:
@@ -150,14 +152,15 @@ def time_steps(step, repeats, min_time, warmup_time):
         one = max(time.perf_counter() - before, 1e-7)
         if time.perf_counter() - start >= warmup_time:
             break
-    per_repeat = max(1, math.ceil(min_time / one))
-    times = []
-    for _ in range(repeats):
-        before = time.perf_counter()
-        for _ in range(per_repeat):
-            step()
-        times.append((time.perf_counter() - before) / per_repeat)
-    return sorted(times), per_repeat
+    return max(1, math.ceil(min_time / one))
+
+
+def time_repeat(step, per_repeat):
+    """Seconds per step over one repeat of ``per_repeat`` steps."""
+    before = time.perf_counter()
+    for _ in range(per_repeat):
+        step()
+    return (time.perf_counter() - before) / per_repeat
 
 
 def sgemm_rate(n=2048, repeats=5):
@@ -787,8 +790,16 @@ BY_NAME = {w.name: w for w in WORKLOADS}
 
 
 # ---- running ---------------------------------------------------------------------------
-def run_one(workload, impl, torch, settings, seed=0):
-    """Build ``impl``'s step for ``workload``, time it; a dict of results or of the reason."""
+# Between two implementations' repeats: long enough for the threads a step leaves spinning
+# (torch's OpenMP, OpenBLAS's, gdl's split-product helpers: a millisecond or less) to sleep,
+# so that they take no core from the next implementation's repeat.
+PAUSE = 0.01
+
+
+def _prepare(workload, impl, torch, settings, seed=0):
+    """Build ``impl``'s step for ``workload`` and warm it up, measuring the peak memory of
+    both: (step, steps per repeat, peak MiB, memory method), or a dict with the reason it
+    cannot run."""
     builder = workload.builders[impl]
     if impl == "torch" and torch is None:
         return {"status": "unavailable", "reason": "torch is not installed"}
@@ -804,16 +815,18 @@ def run_one(workload, impl, torch, settings, seed=0):
             step = builder(torch, rng)
         else:
             step = builder(rng)
-        times, per_repeat = time_steps(step, settings["repeats"], settings["min_time"],
-                                       settings["warmup_time"])
+        per_repeat = warm_up(step, settings["min_time"], settings["warmup_time"])
     except Unavailable as reason:
         return {"status": "unavailable", "reason": str(reason)}
     except ImportError as error:
         return {"status": "unavailable", "reason": f"import failed: {error}"}
     except Exception as error:                  # one broken implementation must not end the run
         return {"status": "error", "reason": f"{type(error).__name__}: {error}"}
-    peak = memory.stop()
-    del step
+    return step, per_repeat, round(memory.stop(), 1), memory.method
+
+
+def _summary(workload, times, per_repeat, peak, method):
+    times = sorted(times)
     median = _quantile(times, 0.5)
     result = {
         "status": "ok",
@@ -825,12 +838,44 @@ def run_one(workload, impl, torch, settings, seed=0):
         "repeats": len(times),
         "steps_per_repeat": per_repeat,
         "per_second": workload.items / median,
-        "peak_rss_mib": round(peak, 1),
-        "memory_method": memory.method,
+        "peak_rss_mib": peak,
+        "memory_method": method,
     }
     if workload.flops:
         result["gflops"] = workload.flops / median / 1e9
     return result
+
+
+def run_workload(workload, impls, torch, settings, seed=0):
+    """Results per implementation for one workload. All of them are built and warmed up
+    first, then their repeats are interleaved (repeat r of each in turn, the order rotated
+    every repeat, a short pause between): a slow spell of a shared machine falls on every
+    implementation alike instead of on whichever ran during it."""
+    results, prepared = {}, {}
+    for impl in IMPLS:
+        if impl not in impls:
+            results[impl] = {"status": "skipped", "reason": "not in --impls"}
+            continue
+        ready = _prepare(workload, impl, torch, settings, seed)
+        if isinstance(ready, dict):
+            results[impl] = ready
+        else:
+            prepared[impl] = ready
+    times = {impl: [] for impl in prepared}
+    for r in range(settings["repeats"]):
+        order = list(times)
+        shift = r % max(len(order), 1)
+        for impl in order[shift:] + order[:shift]:
+            time.sleep(PAUSE)
+            try:
+                times[impl].append(time_repeat(prepared[impl][0], prepared[impl][1]))
+            except Exception as error:          # a step that fails later: drop it, go on
+                results[impl] = {"status": "error", "reason": f"{type(error).__name__}: {error}"}
+                del times[impl]
+    for impl, measured in times.items():
+        results[impl] = _summary(workload, measured, *prepared[impl][1:])
+    prepared.clear()
+    return {impl: results[impl] for impl in IMPLS}
 
 
 def _ratio(results, a, b):
@@ -882,12 +927,7 @@ def run(names=None, impls=IMPLS, repeats=7, quick=False, threads=THREADS, log=No
     if log is not None:
         log(format_header(report))
     for workload in [BY_NAME[n] for n in names] if names else WORKLOADS:
-        results = {}
-        for impl in IMPLS:
-            if impl in impls:
-                results[impl] = run_one(workload, impl, torch, settings)
-            else:
-                results[impl] = {"status": "skipped", "reason": "not in --impls"}
+        results = run_workload(workload, impls, torch, settings)
         entry = {"name": workload.name, "title": workload.title, "notes": workload.notes,
                  "unit": workload.unit,
                  "items_per_step": workload.items, "gemm_flops_per_step": workload.flops,
