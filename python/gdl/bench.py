@@ -791,9 +791,10 @@ BY_NAME = {w.name: w for w in WORKLOADS}
 
 # ---- running ---------------------------------------------------------------------------
 # Between two implementations' repeats: long enough for the threads a step leaves spinning
-# (torch's OpenMP, OpenBLAS's, gdl's split-product helpers: a millisecond or less) to sleep,
-# so that they take no core from the next implementation's repeat.
-PAUSE = 0.01
+# to sleep (torch's libgomp workers about 10 ms, gdl's split-product helpers 1 ms: Note
+# [settle between contestants] in benchmarks/_threads.py), so that they take no core from the
+# next implementation's repeat.
+PAUSE = 0.05
 
 
 def _prepare(workload, impl, torch, settings, seed=0):
