@@ -253,12 +253,14 @@ void gdl_adam_step_f64(double *w, const double *g, double *m, double *v, size_t 
                        int64_t step, double lr, double beta1, double beta2, double eps,
                        double weight_decay);
 
-/* Sparse-row SGD: W[rows[k], :] -= lr * gR[k, :] for k < n, in order (a repeated row takes
- * every update). W is (V, D), rows holds n indices in [0, V), gR is (n, D). */
-void gdl_sgd_rows_step_f32(float *W, const int64_t *rows, const float *gR, size_t n, size_t D,
-                           double lr);
+/* Sparse-row SGD: W[rows[k], :] -= lr * gR[k / group, :] for k < n, in order (a repeated row
+ * takes every update). W is (V, D), rows holds n indices in [0, V), group >= 1 divides n, gR
+ * is (n / group, D): one gradient row for each group of consecutive rows, as an embedding
+ * bag's gradient (a bag's every word gets the bag's row) without repeating it. */
+void gdl_sgd_rows_step_f32(float *W, const int64_t *rows, const float *gR, size_t n,
+                           size_t group, size_t D, double lr);
 void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, size_t n,
-                           size_t D, double lr);
+                           size_t group, size_t D, double lr);
 
 /* ---- conv, pool: convolution and pooling (NCHW) ------------------------------------------ */
 

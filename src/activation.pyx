@@ -2,7 +2,7 @@
 import numpy as np
 
 cimport libgdl as c
-from checks cimport check_array, check_like, real
+from checks cimport check_array, check_like, data_of, is_f32
 
 include "threads.pxi"
 
@@ -13,49 +13,30 @@ cdef enum:
     RELU
 
 
-def _act_fwd(const real[::1] x, real[::1] y, int act):
-    cdef size_t n = x.shape[0]
-    with nogil:
-        if real is float:
-            if act == SIGMOID:
-                c.gdl_sigmoid_fwd_f32(&x[0], &y[0], n)
-            elif act == TANH:
-                c.gdl_tanh_fwd_f32(&x[0], &y[0], n)
-            else:
-                c.gdl_relu_fwd_f32(&x[0], &y[0], n)
-        else:
-            if act == SIGMOID:
-                c.gdl_sigmoid_fwd_f64(&x[0], &y[0], n)
-            elif act == TANH:
-                c.gdl_tanh_fwd_f64(&x[0], &y[0], n)
-            else:
-                c.gdl_relu_fwd_f64(&x[0], &y[0], n)
-
-
-def _act_bwd(const real[::1] y, const real[::1] gy, real[::1] gx, int act):
-    cdef size_t n = y.shape[0]
-    with nogil:
-        if real is float:
-            if act == SIGMOID:
-                c.gdl_sigmoid_bwd_f32(&y[0], &gy[0], &gx[0], n)
-            elif act == TANH:
-                c.gdl_tanh_bwd_f32(&y[0], &gy[0], &gx[0], n)
-            else:
-                c.gdl_relu_bwd_f32(&y[0], &gy[0], &gx[0], n)
-        else:
-            if act == SIGMOID:
-                c.gdl_sigmoid_bwd_f64(&y[0], &gy[0], &gx[0], n)
-            elif act == TANH:
-                c.gdl_tanh_bwd_f64(&y[0], &gy[0], &gx[0], n)
-            else:
-                c.gdl_relu_bwd_f64(&y[0], &gy[0], &gx[0], n)
-
-
 cdef object _forward(object x, int act):
     x = check_array(x, "x")
     y = np.empty_like(x)
-    if x.size:                                  # &x[0] is undefined on an empty view
-        _act_fwd(x.reshape(-1), y.reshape(-1), act)
+    cdef size_t n = x.size
+    if n == 0:
+        return y
+    cdef void *px = data_of(x)
+    cdef void *py = data_of(y)
+    cdef bint f32 = is_f32(x)
+    with nogil:
+        if f32:
+            if act == SIGMOID:
+                c.gdl_sigmoid_fwd_f32(<float *>px, <float *>py, n)
+            elif act == TANH:
+                c.gdl_tanh_fwd_f32(<float *>px, <float *>py, n)
+            else:
+                c.gdl_relu_fwd_f32(<float *>px, <float *>py, n)
+        else:
+            if act == SIGMOID:
+                c.gdl_sigmoid_fwd_f64(<double *>px, <double *>py, n)
+            elif act == TANH:
+                c.gdl_tanh_fwd_f64(<double *>px, <double *>py, n)
+            else:
+                c.gdl_relu_fwd_f64(<double *>px, <double *>py, n)
     return y
 
 
@@ -63,8 +44,28 @@ cdef object _backward(object y, object gy, int act):
     y = check_array(y, "y")
     gy = check_like(gy, y, "gy", "y")
     gx = np.empty_like(y)
-    if y.size:
-        _act_bwd(y.reshape(-1), gy.reshape(-1), gx.reshape(-1), act)
+    cdef size_t n = y.size
+    if n == 0:
+        return gx
+    cdef void *py = data_of(y)
+    cdef void *pg = data_of(gy)
+    cdef void *px = data_of(gx)
+    cdef bint f32 = is_f32(y)
+    with nogil:
+        if f32:
+            if act == SIGMOID:
+                c.gdl_sigmoid_bwd_f32(<float *>py, <float *>pg, <float *>px, n)
+            elif act == TANH:
+                c.gdl_tanh_bwd_f32(<float *>py, <float *>pg, <float *>px, n)
+            else:
+                c.gdl_relu_bwd_f32(<float *>py, <float *>pg, <float *>px, n)
+        else:
+            if act == SIGMOID:
+                c.gdl_sigmoid_bwd_f64(<double *>py, <double *>pg, <double *>px, n)
+            elif act == TANH:
+                c.gdl_tanh_bwd_f64(<double *>py, <double *>pg, <double *>px, n)
+            else:
+                c.gdl_relu_bwd_f64(<double *>py, <double *>pg, <double *>px, n)
     return gx
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from libc.stdint cimport uint8_t, uint64_t
 
 cimport libgdl as c
-from checks cimport check_array, check_real, check_shaped, real
+from checks cimport check_array, check_real, check_shaped, data_of, is_f32
 
 include "threads.pxi"
 
@@ -27,22 +27,6 @@ cdef object _check_seed(object seed):
     return s
 
 
-def _dropout_fwd(const real[::1] x, double p, uint64_t seed, real[::1] y, uint8_t[::1] mask):
-    with nogil:
-        if real is float:
-            c.gdl_dropout_fwd_f32(&x[0], p, seed, &y[0], &mask[0], x.shape[0])
-        else:
-            c.gdl_dropout_fwd_f64(&x[0], p, seed, &y[0], &mask[0], x.shape[0])
-
-
-def _dropout_bwd(const real[::1] gy, const uint8_t[::1] mask, double p, real[::1] gx):
-    with nogil:
-        if real is float:
-            c.gdl_dropout_bwd_f32(&gy[0], &mask[0], p, &gx[0], gy.shape[0])
-        else:
-            c.gdl_dropout_bwd_f64(&gy[0], &mask[0], p, &gx[0], gy.shape[0])
-
-
 def dropout_fwd(x, p, seed):
     """Inverted dropout: returns ``(y, mask)`` with y = x * mask / (1 - p).
 
@@ -56,8 +40,19 @@ def dropout_fwd(x, p, seed):
     s = _check_seed(seed)
     y = np.empty_like(x)
     mask = np.empty(x.shape, dtype=np.uint8)
-    if x.size:                                  # &x[0] is undefined on an empty view
-        _dropout_fwd(x.reshape(-1), q, s, y.reshape(-1), mask.reshape(-1))
+    cdef uint64_t key = s
+    cdef size_t n = x.size
+    cdef void *px = data_of(x)
+    cdef void *py = data_of(y)
+    cdef uint8_t *pm = <uint8_t *>data_of(mask)
+    cdef bint f32 = is_f32(x)
+    if n == 0:
+        return y, mask
+    with nogil:
+        if f32:
+            c.gdl_dropout_fwd_f32(<float *>px, q, key, <float *>py, pm, n)
+        else:
+            c.gdl_dropout_fwd_f64(<double *>px, q, key, <double *>py, pm, n)
     return y, mask
 
 
@@ -67,6 +62,16 @@ def dropout_bwd(gy, mask, p):
     mask = check_shaped(mask, "mask", gy.shape, np.uint8, "gy's shape")
     cdef double q = _check_p(p)
     gx = np.empty_like(gy)
-    if gy.size:
-        _dropout_bwd(gy.reshape(-1), mask.reshape(-1), q, gx.reshape(-1))
+    cdef size_t n = gy.size
+    cdef void *pg = data_of(gy)
+    cdef const uint8_t *pm = <const uint8_t *>data_of(mask)
+    cdef void *px = data_of(gx)
+    cdef bint f32 = is_f32(gy)
+    if n == 0:
+        return gx
+    with nogil:
+        if f32:
+            c.gdl_dropout_bwd_f32(<float *>pg, pm, q, <float *>px, n)
+        else:
+            c.gdl_dropout_bwd_f64(<double *>pg, pm, q, <double *>px, n)
     return gx

@@ -3,45 +3,48 @@ import numpy as np
 from libc.stdint cimport int64_t
 
 cimport libgdl as c
-from checks cimport check_array, check_indices, check_inplace, check_shaped, real
+from checks cimport check_array, check_indices, check_inplace, check_shaped, data_of, is_f32
 
 include "threads.pxi"
 
 
-def _embedding_fwd(const real[:, ::1] W, const int64_t[::1] idx, real[:, ::1] out):
+cdef enum:
+    GATHER          # out[i] = W[idx[i]]
+    SCATTER         # W[idx[i]] += gy[i]
+    BAG_GATHER      # out[b] = sum over l of W[idx[b, l]]
+    BAG_SCATTER     # W[idx[b, l]] += gy[b]
+
+
+cdef _run(int kind, object W, object idx, object rows, size_t B, size_t L):
+    """One kernel call on checked arrays: W the (V, D) table (or its gradient), idx the int64
+    indices, rows the (n, D) or (B, D) other side; B bags of L indices (B = n, L = 1 for the
+    plain lookups)."""
+    cdef size_t D = W.shape[1]
+    cdef void *pW = data_of(W)
+    cdef const int64_t *pi = <const int64_t *>data_of(idx)
+    cdef void *pr = data_of(rows)
+    cdef bint f32 = is_f32(W)
+    if B == 0 or L == 0 or D == 0:
+        return
     with nogil:
-        if real is float:
-            c.gdl_embedding_fwd_f32(&W[0, 0], &idx[0], &out[0, 0], idx.shape[0], W.shape[1])
+        if f32:
+            if kind == GATHER:
+                c.gdl_embedding_fwd_f32(<float *>pW, pi, <float *>pr, B, D)
+            elif kind == SCATTER:
+                c.gdl_embedding_bwd_f32(<float *>pW, pi, <float *>pr, B, D)
+            elif kind == BAG_GATHER:
+                c.gdl_embedding_bag_fwd_f32(<float *>pW, pi, <float *>pr, B, L, D)
+            else:
+                c.gdl_embedding_bag_bwd_f32(<float *>pW, pi, <float *>pr, B, L, D)
         else:
-            c.gdl_embedding_fwd_f64(&W[0, 0], &idx[0], &out[0, 0], idx.shape[0], W.shape[1])
-
-
-def _embedding_bwd(real[:, ::1] gW, const int64_t[::1] idx, const real[:, ::1] gy):
-    with nogil:
-        if real is float:
-            c.gdl_embedding_bwd_f32(&gW[0, 0], &idx[0], &gy[0, 0], idx.shape[0], gW.shape[1])
-        else:
-            c.gdl_embedding_bwd_f64(&gW[0, 0], &idx[0], &gy[0, 0], idx.shape[0], gW.shape[1])
-
-
-def _bag_fwd(const real[:, ::1] W, const int64_t[:, ::1] idx, real[:, ::1] out):
-    with nogil:
-        if real is float:
-            c.gdl_embedding_bag_fwd_f32(&W[0, 0], &idx[0, 0], &out[0, 0], idx.shape[0],
-                                        idx.shape[1], W.shape[1])
-        else:
-            c.gdl_embedding_bag_fwd_f64(&W[0, 0], &idx[0, 0], &out[0, 0], idx.shape[0],
-                                        idx.shape[1], W.shape[1])
-
-
-def _bag_bwd(real[:, ::1] gW, const int64_t[:, ::1] idx, const real[:, ::1] gy):
-    with nogil:
-        if real is float:
-            c.gdl_embedding_bag_bwd_f32(&gW[0, 0], &idx[0, 0], &gy[0, 0], idx.shape[0],
-                                        idx.shape[1], gW.shape[1])
-        else:
-            c.gdl_embedding_bag_bwd_f64(&gW[0, 0], &idx[0, 0], &gy[0, 0], idx.shape[0],
-                                        idx.shape[1], gW.shape[1])
+            if kind == GATHER:
+                c.gdl_embedding_fwd_f64(<double *>pW, pi, <double *>pr, B, D)
+            elif kind == SCATTER:
+                c.gdl_embedding_bwd_f64(<double *>pW, pi, <double *>pr, B, D)
+            elif kind == BAG_GATHER:
+                c.gdl_embedding_bag_fwd_f64(<double *>pW, pi, <double *>pr, B, L, D)
+            else:
+                c.gdl_embedding_bag_bwd_f64(<double *>pW, pi, <double *>pr, B, L, D)
 
 
 def embedding_fwd(W, idx):
@@ -54,8 +57,7 @@ def embedding_fwd(W, idx):
     V, D = W.shape
     idx = check_indices(idx, "idx", V)
     out = np.empty(idx.shape + (D,), dtype=W.dtype)
-    if idx.size and D:                          # &W[0, 0] is undefined on an empty view
-        _embedding_fwd(W, idx.reshape(-1), out.reshape(-1, D))
+    _run(GATHER, W, idx, out, idx.size, 1)
     return out
 
 
@@ -69,8 +71,7 @@ def embedding_bwd_(gW, idx, gy):
     V, D = gW.shape
     idx = check_indices(idx, "idx", V)
     gy = check_shaped(gy, "gy", idx.shape + (D,), gW.dtype, "idx.shape + (D,)")
-    if idx.size and D:
-        _embedding_bwd(gW, idx.reshape(-1), gy.reshape(-1, D))
+    _run(SCATTER, gW, idx, gy, idx.size, 1)
 
 
 def embedding_bag_fwd(W, idx):
@@ -84,8 +85,7 @@ def embedding_bag_fwd(W, idx):
     idx = check_indices(idx, "idx", V, 2)
     B, L = idx.shape
     out = np.zeros((B, D), dtype=W.dtype)
-    if B and L and D:
-        _bag_fwd(W, idx, out)
+    _run(BAG_GATHER, W, idx, out, B, L)
     return out
 
 
@@ -99,5 +99,4 @@ def embedding_bag_bwd_(gW, idx, gy):
     idx = check_indices(idx, "idx", V, 2)
     B, L = idx.shape
     gy = check_shaped(gy, "gy", (B, D), gW.dtype, "(B, D) for idx of shape (B, L)")
-    if B and L and D:
-        _bag_bwd(gW, idx, gy)
+    _run(BAG_SCATTER, gW, idx, gy, B, L)

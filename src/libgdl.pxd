@@ -104,9 +104,9 @@ cdef extern from "gdl.h" nogil:
                            int64_t step, double lr, double beta1, double beta2, double eps,
                            double weight_decay)
     void gdl_sgd_rows_step_f32(float *W, const int64_t *rows, const float *gR, size_t n,
-                               size_t D, double lr)
+                               size_t group, size_t D, double lr)
     void gdl_sgd_rows_step_f64(double *W, const int64_t *rows, const double *gR, size_t n,
-                               size_t D, double lr)
+                               size_t group, size_t D, double lr)
 
     # conv, pool
     ctypedef struct gdl_window:

@@ -10,47 +10,9 @@ from libc.stdint cimport int64_t
 
 cimport libgdl as c
 from checks cimport (check_indices, check_inplace, check_inplace_like, check_like,
-                     check_real, check_shaped, real)
+                     check_real, check_shaped, data_of, is_f32)
 
 include "threads.pxi"
-
-
-def _sgd_step(real[::1] w, const real[::1] g, double lr, double weight_decay):
-    with nogil:
-        if real is float:
-            c.gdl_sgd_step_f32(&w[0], &g[0], NULL, w.shape[0], lr, 0.0, weight_decay)
-        else:
-            c.gdl_sgd_step_f64(&w[0], &g[0], NULL, w.shape[0], lr, 0.0, weight_decay)
-
-
-def _sgd_momentum_step(real[::1] w, const real[::1] g, real[::1] v, double lr,
-                       double momentum, double weight_decay):
-    with nogil:
-        if real is float:
-            c.gdl_sgd_step_f32(&w[0], &g[0], &v[0], w.shape[0], lr, momentum, weight_decay)
-        else:
-            c.gdl_sgd_step_f64(&w[0], &g[0], &v[0], w.shape[0], lr, momentum, weight_decay)
-
-
-def _adam_step(real[::1] w, const real[::1] g, real[::1] m, real[::1] v, int64_t step,
-               double lr, double beta1, double beta2, double eps, double weight_decay):
-    with nogil:
-        if real is float:
-            c.gdl_adam_step_f32(&w[0], &g[0], &m[0], &v[0], w.shape[0], step, lr, beta1,
-                                beta2, eps, weight_decay)
-        else:
-            c.gdl_adam_step_f64(&w[0], &g[0], &m[0], &v[0], w.shape[0], step, lr, beta1,
-                                beta2, eps, weight_decay)
-
-
-def _sgd_rows_step(real[:, ::1] W, const int64_t[::1] rows, const real[:, ::1] gR, double lr):
-    with nogil:
-        if real is float:
-            c.gdl_sgd_rows_step_f32(&W[0, 0], &rows[0], &gR[0, 0], rows.shape[0], W.shape[1],
-                                    lr)
-        else:
-            c.gdl_sgd_rows_step_f64(&W[0, 0], &rows[0], &gR[0, 0], rows.shape[0], W.shape[1],
-                                    lr)
 
 
 cdef double _check_beta(object beta, str name) except? -1.0:
@@ -78,12 +40,18 @@ def sgd_step_(w, g, lr, momentum=0.0, weight_decay=0.0, v=None):
             raise ValueError("v must be the momentum buffer (an array like w, zeros before "
                              "the first step) when momentum != 0, got None")
         v = check_inplace_like(v, w, "v", "w")
-    if not w.size:                              # &w[0] is undefined on an empty view
+    cdef size_t n = w.size
+    cdef void *pw = data_of(w)
+    cdef void *pg = data_of(g)
+    cdef void *pv = data_of(v) if mu != 0 else NULL
+    cdef bint f32 = is_f32(w)
+    if n == 0:
         return
-    if mu != 0:
-        _sgd_momentum_step(w.reshape(-1), g.reshape(-1), v.reshape(-1), a, mu, wd)
-    else:
-        _sgd_step(w.reshape(-1), g.reshape(-1), a, wd)
+    with nogil:
+        if f32:
+            c.gdl_sgd_step_f32(<float *>pw, <float *>pg, <float *>pv, n, a, mu, wd)
+        else:
+            c.gdl_sgd_step_f64(<double *>pw, <double *>pg, <double *>pv, n, a, mu, wd)
 
 
 def adam_step_(w, g, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
@@ -110,22 +78,54 @@ def adam_step_(w, g, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weig
     cdef double b2 = _check_beta(beta2, "beta2")
     cdef double e = check_real(eps, "eps")
     cdef double wd = check_real(weight_decay, "weight_decay")
-    if w.size:
-        _adam_step(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), t, a, b1, b2, e,
-                   wd)
+    cdef int64_t k = t
+    cdef size_t n = w.size
+    cdef void *pw = data_of(w)
+    cdef void *pg = data_of(g)
+    cdef void *pm = data_of(m)
+    cdef void *pv = data_of(v)
+    cdef bint f32 = is_f32(w)
+    if n == 0:
+        return
+    with nogil:
+        if f32:
+            c.gdl_adam_step_f32(<float *>pw, <float *>pg, <float *>pm, <float *>pv, n, k, a,
+                                b1, b2, e, wd)
+        else:
+            c.gdl_adam_step_f64(<double *>pw, <double *>pg, <double *>pm, <double *>pv, n, k, a,
+                                b1, b2, e, wd)
 
 
-def sgd_rows_step_(W, rows, gR, lr):
-    """W[rows[k]] -= lr * gR[k] for every k, in place: SGD on the rows an embedding used.
+def sgd_rows_step_(W, rows, gR, lr, group=1):
+    """W[rows[k]] -= lr * gR[k // group] for every k, in place: SGD on the rows an embedding
+    used.
 
     W is (V, D), C-contiguous and writable; rows a 1-D integer array of row indices in
-    [0, V) (a repeated row takes every update); gR is (len(rows), D) with W's dtype.
+    [0, V) (a repeated row takes every update); gR is (len(rows) // group, D) with W's dtype:
+    with ``group=L`` one row of gR serves L consecutive rows, an embedding bag's gradient
+    (every word of bag b gets gR[b]) without repeating it. group must divide len(rows).
     """
     W = check_inplace(W, "W", 2)
     V, D = W.shape
     rows = check_indices(rows, "rows", V, 1)
     n = rows.shape[0]
-    gR = check_shaped(gR, "gR", (n, D), W.dtype, "len(rows), D")
+    try:
+        L = operator.index(group)
+    except TypeError:
+        raise TypeError(f"group must be an int, got {type(group).__name__}") from None
+    if L < 1 or n % L:
+        raise ValueError(f"group must be a positive divisor of len(rows) = {n}, got {L}")
+    gR = check_shaped(gR, "gR", (n // L, D), W.dtype, "len(rows) // group, D")
     cdef double a = check_real(lr, "lr")
-    if n and D:
-        _sgd_rows_step(W, rows, gR, a)
+    cdef size_t count = n, per = L, width = D
+    cdef void *pW = data_of(W)
+    cdef const int64_t *pr = <const int64_t *>data_of(rows)
+    cdef void *pR = data_of(gR)
+    cdef bint f32 = is_f32(W)
+    if count == 0 or width == 0:
+        return
+    with nogil:
+        if f32:
+            c.gdl_sgd_rows_step_f32(<float *>pW, pr, <float *>pR, count, per, width, a)
+        else:
+            c.gdl_sgd_rows_step_f64(<double *>pW, pr, <double *>pR, count, per, width, a)

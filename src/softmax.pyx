@@ -4,7 +4,7 @@ import numpy as np
 from libc.stdint cimport int64_t
 
 cimport libgdl as c
-from checks cimport check_array, check_labels, check_like, real
+from checks cimport check_array, check_labels, check_like, data_of, is_f32
 
 include "threads.pxi"
 
@@ -20,41 +20,27 @@ cdef tuple _rows_cols(object x, str name):
     return x.size // cols, cols
 
 
-def _softmax_fwd(const real[::1] x, real[::1] y, size_t rows, size_t cols, bint log):
-    with nogil:
-        if real is float:
-            if log:
-                c.gdl_log_softmax_fwd_f32(&x[0], &y[0], rows, cols)
-            else:
-                c.gdl_softmax_fwd_f32(&x[0], &y[0], rows, cols)
-        else:
-            if log:
-                c.gdl_log_softmax_fwd_f64(&x[0], &y[0], rows, cols)
-            else:
-                c.gdl_softmax_fwd_f64(&x[0], &y[0], rows, cols)
-
-
-def _softmax_bwd(const real[::1] y, const real[::1] gy, real[::1] gx, size_t rows,
-                 size_t cols, bint log):
-    with nogil:
-        if real is float:
-            if log:
-                c.gdl_log_softmax_bwd_f32(&y[0], &gy[0], &gx[0], rows, cols)
-            else:
-                c.gdl_softmax_bwd_f32(&y[0], &gy[0], &gx[0], rows, cols)
-        else:
-            if log:
-                c.gdl_log_softmax_bwd_f64(&y[0], &gy[0], &gx[0], rows, cols)
-            else:
-                c.gdl_softmax_bwd_f64(&y[0], &gy[0], &gx[0], rows, cols)
-
-
 cdef object _forward(object x, bint log):
     x = check_array(x, "x")
     rows, cols = _rows_cols(x, "x")
     y = np.empty_like(x)
-    if rows:                                    # &x[0] is undefined on an empty view
-        _softmax_fwd(x.reshape(-1), y.reshape(-1), rows, cols, log)
+    cdef size_t r = rows, k = cols
+    cdef void *px = data_of(x)
+    cdef void *py = data_of(y)
+    cdef bint f32 = is_f32(x)
+    if r == 0:
+        return y
+    with nogil:
+        if f32:
+            if log:
+                c.gdl_log_softmax_fwd_f32(<float *>px, <float *>py, r, k)
+            else:
+                c.gdl_softmax_fwd_f32(<float *>px, <float *>py, r, k)
+        else:
+            if log:
+                c.gdl_log_softmax_fwd_f64(<double *>px, <double *>py, r, k)
+            else:
+                c.gdl_softmax_fwd_f64(<double *>px, <double *>py, r, k)
     return y
 
 
@@ -63,8 +49,24 @@ cdef object _backward(object y, object gy, bint log):
     gy = check_like(gy, y, "gy", "y")
     rows, cols = _rows_cols(y, "y")
     gx = np.empty_like(y)
-    if rows:
-        _softmax_bwd(y.reshape(-1), gy.reshape(-1), gx.reshape(-1), rows, cols, log)
+    cdef size_t r = rows, k = cols
+    cdef void *py = data_of(y)
+    cdef void *pg = data_of(gy)
+    cdef void *px = data_of(gx)
+    cdef bint f32 = is_f32(y)
+    if r == 0:
+        return gx
+    with nogil:
+        if f32:
+            if log:
+                c.gdl_log_softmax_bwd_f32(<float *>py, <float *>pg, <float *>px, r, k)
+            else:
+                c.gdl_softmax_bwd_f32(<float *>py, <float *>pg, <float *>px, r, k)
+        else:
+            if log:
+                c.gdl_log_softmax_bwd_f64(<double *>py, <double *>pg, <double *>px, r, k)
+            else:
+                c.gdl_softmax_bwd_f64(<double *>py, <double *>pg, <double *>px, r, k)
     return gx
 
 
@@ -88,28 +90,6 @@ def log_softmax_bwd(y, gy):
     return _backward(y, gy, True)
 
 
-def _xent_fwd(const real[:, ::1] x, const int64_t[::1] labels, real[:, ::1] p):
-    cdef double loss
-    with nogil:
-        if real is float:
-            loss = c.gdl_softmax_xent_fwd_f32(&x[0, 0], &labels[0], &p[0, 0], x.shape[0],
-                                              x.shape[1])
-        else:
-            loss = c.gdl_softmax_xent_fwd_f64(&x[0, 0], &labels[0], &p[0, 0], x.shape[0],
-                                              x.shape[1])
-    return loss
-
-
-def _xent_bwd(const real[:, ::1] p, const int64_t[::1] labels, double gloss, real[:, ::1] gx):
-    with nogil:
-        if real is float:
-            c.gdl_softmax_xent_bwd_f32(&p[0, 0], &labels[0], gloss, &gx[0, 0], p.shape[0],
-                                       p.shape[1])
-        else:
-            c.gdl_softmax_xent_bwd_f64(&p[0, 0], &labels[0], gloss, &gx[0, 0], p.shape[0],
-                                       p.shape[1])
-
-
 cdef object _check_xent(object x, object labels, str xname):
     x = check_array(x, xname, 2)
     if x.shape[0] == 0:
@@ -129,7 +109,17 @@ def softmax_xent_fwd(x, labels):
     """
     x, labels = _check_xent(x, labels, "x")
     p = np.empty_like(x)
-    loss = _xent_fwd(x, labels, p)
+    cdef size_t n = x.shape[0], k = x.shape[1]
+    cdef void *px = data_of(x)
+    cdef void *pp = data_of(p)
+    cdef const int64_t *lab = <const int64_t *>data_of(labels)
+    cdef bint f32 = is_f32(x)
+    cdef double loss
+    with nogil:
+        if f32:
+            loss = c.gdl_softmax_xent_fwd_f32(<float *>px, lab, <float *>pp, n, k)
+        else:
+            loss = c.gdl_softmax_xent_fwd_f64(<double *>px, lab, <double *>pp, n, k)
     return loss, p
 
 
@@ -137,7 +127,17 @@ def softmax_xent_bwd(p, labels, gloss=1.0):
     """Gradient of the mean loss w.r.t. the logits: (p - onehot(labels)) * gloss / N."""
     p, labels = _check_xent(p, labels, "p")
     gx = np.empty_like(p)
-    _xent_bwd(p, labels, float(gloss), gx)
+    cdef double g = float(gloss)
+    cdef size_t n = p.shape[0], k = p.shape[1]
+    cdef void *pp = data_of(p)
+    cdef void *pg = data_of(gx)
+    cdef const int64_t *lab = <const int64_t *>data_of(labels)
+    cdef bint f32 = is_f32(p)
+    with nogil:
+        if f32:
+            c.gdl_softmax_xent_bwd_f32(<float *>pp, lab, g, <float *>pg, n, k)
+        else:
+            c.gdl_softmax_xent_bwd_f64(<double *>pp, lab, g, <double *>pg, n, k)
     return gx
 
 
@@ -150,20 +150,16 @@ def bce_fwd(p, t):
     cdef Py_ssize_t n = p.size
     cdef int64_t bad = -1
     cdef double total = 0
-    cdef const float[::1] pf, tf
-    cdef const double[::1] pd, td
+    cdef void *pp = data_of(p)
+    cdef void *pt = data_of(t)
+    cdef bint f32 = is_f32(p)
     if n == 0:
         return 0.0
-    if p.dtype == np.float32:
-        pf = p.reshape(-1)
-        tf = t.reshape(-1)
-        with nogil:
-            total = c.gdl_bce_fwd_f32(&pf[0], &tf[0], n, &bad)
-    else:
-        pd = p.reshape(-1)
-        td = t.reshape(-1)
-        with nogil:
-            total = c.gdl_bce_fwd_f64(&pd[0], &td[0], n, &bad)
+    with nogil:
+        if f32:
+            total = c.gdl_bce_fwd_f32(<float *>pp, <float *>pt, n, &bad)
+        else:
+            total = c.gdl_bce_fwd_f64(<double *>pp, <double *>pt, n, &bad)
     if bad >= 0:
         where = np.unravel_index(bad, p.shape)
         raise ValueError(f"input must hold probabilities in [0, 1] (apply sigmoid first), got "
@@ -178,22 +174,15 @@ def bce_bwd(p, t, double scale):
     t = check_like(t, p, "t", "p")
     gp = np.empty_like(p)
     cdef Py_ssize_t n = p.size
-    cdef const float[::1] pf, tf
-    cdef float[::1] gf
-    cdef const double[::1] pd, td
-    cdef double[::1] gd
+    cdef void *pp = data_of(p)
+    cdef void *pt = data_of(t)
+    cdef void *pg = data_of(gp)
+    cdef bint f32 = is_f32(p)
     if n == 0:
         return gp
-    if p.dtype == np.float32:
-        pf = p.reshape(-1)
-        tf = t.reshape(-1)
-        gf = gp.reshape(-1)
-        with nogil:
-            c.gdl_bce_bwd_f32(&pf[0], &tf[0], scale, &gf[0], n)
-    else:
-        pd = p.reshape(-1)
-        td = t.reshape(-1)
-        gd = gp.reshape(-1)
-        with nogil:
-            c.gdl_bce_bwd_f64(&pd[0], &td[0], scale, &gd[0], n)
+    with nogil:
+        if f32:
+            c.gdl_bce_bwd_f32(<float *>pp, <float *>pt, scale, <float *>pg, n)
+        else:
+            c.gdl_bce_bwd_f64(<double *>pp, <double *>pt, scale, <double *>pg, n)
     return gp

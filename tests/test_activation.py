@@ -104,6 +104,9 @@ def test_forward_rejects_bad_input(name):
         fwd([1.0, 2.0])
     with pytest.raises(TypeError, match="x must be float32 or float64, got int64"):
         fwd(np.arange(3, dtype=np.int64))
+    # byte-swapped floats carry float32's type number: the checks read the byte order too
+    with pytest.raises(TypeError, match="x must be float32 or float64, got >f4"):
+        fwd(np.ones(3, dtype=">f4"))
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -118,3 +121,5 @@ def test_backward_rejects_bad_input(name):
         bwd(y, np.zeros((3, 2), dtype=np.float32))
     with pytest.raises(TypeError, match="gy must be a numpy.ndarray"):
         bwd(y, 1.0)
+    with pytest.raises(TypeError, match="gy must have y's dtype float32, got >f4"):
+        bwd(y, np.zeros((2, 3), dtype=">f4"))

@@ -205,3 +205,12 @@ def test_bag_rejects_bad_input():
         k.embedding_bag_bwd_(W, np.array([[0, 1], [2, 3]]), np.zeros((2, 2, 3)))
     with pytest.raises(ValueError, match="gW must be C-contiguous"):
         k.embedding_bag_bwd_(W.T.copy().T, np.array([[0]]), np.zeros((1, 3)))
+
+
+@pytest.mark.parametrize("idx", [np.array([[3, 0], [1, 1]], dtype=">i8"),
+                                 np.array([[3, 0], [1, 1]], dtype=np.uint16),
+                                 np.array([[3, 1], [0, 1]]).T])     # swapped, narrow, strided
+def test_bag_reads_any_integer_indices(idx):
+    W = np.random.default_rng(0).standard_normal((4, 3))
+    assert_allclose(k.embedding_bag_fwd(W, idx), W[idx.astype(np.int64)].sum(axis=1),
+                    rtol=1e-15)

@@ -198,6 +198,34 @@ def test_sgd_rows_equals_a_dense_step_on_the_scattered_gradient(dtype):
     assert_allclose(W, dense, rtol=RTOL[dtype], atol=RTOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("B, L", [(1, 1), (1, 7), (3, 4), (2, 1)])
+def test_sgd_rows_with_a_group_equals_the_repeated_gradient(dtype, B, L):
+    """group=L: gR row b serves rows b L .. b L + L - 1, an embedding bag's gradient."""
+    V, D = 9, 5
+    rows = np.random.default_rng(5).integers(0, V, size=B * L)   # repeats included
+    gR = random((B, D), dtype, seed=2)
+    W = random((V, D), dtype)
+    W_ref = W.copy()
+    k.sgd_rows_step_(W, rows, gR, 0.1, group=L)
+    k.sgd_rows_step_(W_ref, rows, np.repeat(gR, L, axis=0), 0.1)
+    assert_array_equal(W, W_ref)                                  # the same operations
+
+
+def test_sgd_rows_rejects_a_bad_group():
+    W, rows = np.zeros((5, 3)), np.array([0, 4, 1, 2])
+    with pytest.raises(ValueError, match=r"group must be a positive divisor of len\(rows\) = 4, "
+                                         r"got 3"):
+        k.sgd_rows_step_(W, rows, np.ones((1, 3)), 0.1, group=3)
+    with pytest.raises(ValueError, match="positive divisor"):
+        k.sgd_rows_step_(W, rows, np.ones((4, 3)), 0.1, group=0)
+    with pytest.raises(TypeError, match="group must be an int, got float"):
+        k.sgd_rows_step_(W, rows, np.ones((2, 3)), 0.1, group=2.0)
+    with pytest.raises(ValueError, match=r"gR must have shape \(2, 3\) \(len\(rows\) // group"):
+        k.sgd_rows_step_(W, rows, np.ones((4, 3)), 0.1, group=2)
+    assert_array_equal(W, 0)
+
+
 def test_sgd_rows_rejects_bad_input():
     W = np.zeros((5, 3))
     rows = np.array([0, 4])

@@ -111,6 +111,37 @@ def test_clip_grad_norm_treats_sparse_like_dense():
     assert_allclose(sparse.weight.grad.data, dense.weight.grad.data, rtol=1e-12)
 
 
+def test_a_bag_gradient_keeps_one_row_per_bag():
+    """EmbeddingBag's sparse gradient holds gy once per bag (group = the bag's length), and
+    reads everywhere as the repeated rows."""
+    idx = np.array([[1, 4, 4], [0, 12, 1]])
+    dense, sparse = _pair(nn.EmbeddingBag)
+    up = np.random.default_rng(3).standard_normal((2, 4))
+    for layer in (dense, sparse):
+        (layer(idx) * gdl.Tensor(up)).sum().backward()
+    g = sparse.weight.grad
+    assert g.group == 3 and g.group_values.shape == (2, 4)
+    assert_allclose(g.group_values, up, rtol=1e-15)
+    assert_allclose(g.values, np.repeat(up, 3, axis=0), rtol=1e-15)
+    assert_allclose(g.to_dense(), dense.weight.grad.data, rtol=1e-12)
+    assert_allclose((g * 2.0).to_dense(), 2 * dense.weight.grad.data, rtol=1e-12)
+    assert (g * 2.0).group == 3 and g.astype(np.float32).group == 3
+    assert_allclose((g + g).to_dense(), 2 * dense.weight.grad.data, rtol=1e-12)
+    assert_allclose(g.coalesce().to_dense(), dense.weight.grad.data, rtol=1e-12)
+    for layer in (dense, sparse):                     # and plain SGD steps the same rows
+        gdl.SGD(layer.parameters(), lr=0.5).step()
+    assert_allclose(sparse.weight.data, dense.weight.data, rtol=1e-12)
+
+
+def test_row_sparse_checks_its_group():
+    g = RowSparse(np.array([3, 1, 3, 0]), np.ones((2, 2)), (5, 2), group=2)
+    assert_array_equal(g.to_dense()[3], [2.0, 2.0])
+    with pytest.raises(ValueError, match=r"group must be a positive divisor of len\(rows\) = 4"):
+        RowSparse(np.array([3, 1, 3, 0]), np.ones((2, 2)), (5, 2), group=3)
+    with pytest.raises(ValueError, match=r"values must have shape \(len\(rows\) // group, D\)"):
+        RowSparse(np.array([3, 1, 3, 0]), np.ones((4, 2)), (5, 2), group=2)
+
+
 def test_row_sparse_coalesces_and_rejects_bad_input():
     g = RowSparse(np.array([3, 1, 3]), np.arange(6.0).reshape(3, 2), (5, 2))
     c = g.coalesce()

@@ -133,8 +133,8 @@ class SGD(Optimizer):
     def _update_rows(self, i, w, g):
         if self.momentum or self.weight_decay:      # they change every row: go dense
             return super()._update_rows(i, w, g)
-        values = np.ascontiguousarray(g.values, dtype=w.dtype)
-        _k.sgd_rows_step_(w, g.rows, values, self.lr)   # only the rows the batch used
+        values = np.ascontiguousarray(g.group_values, dtype=w.dtype)
+        _k.sgd_rows_step_(w, g.rows, values, self.lr, g.group)  # only the rows the batch used
 
     def _hyper(self):
         return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}

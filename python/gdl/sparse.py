@@ -8,6 +8,9 @@ backward a ``RowSparse``: the looked-up row numbers (repeats allowed) and one gr
 each. Autograd adds them to other gradients (sparse + sparse concatenates, sparse + dense
 scatters into a copy of the dense one), the parameter's ``.grad`` holds the RowSparse, and
 ``gdl.SGD`` without momentum or weight decay updates only those rows with a compiled kernel.
+An ``EmbeddingBag``'s gradient gives every word of bag b the bag's row gy[b]; it keeps the
+(B, D) rows once with ``group=L`` (a bag's L words are L consecutive ``rows``) instead of
+repeating each L times (2.5 us of bench W4's ~40 us step), and SGD reads them as they are.
 Every other consumer gets the same numbers as the dense gradient: ``.data`` is the dense array,
 Adam and SGD with momentum or weight decay densify, ``clip_grad_norm_`` coalesces first.
 """
@@ -21,7 +24,9 @@ __all__ = ["RowSparse"]
 class RowSparse:
     """A (V, D) gradient that is zero outside ``rows``: dense[rows[k]] += values[k] for all k.
 
-    ``rows`` is int64 (n,) (a row may repeat: its values add); ``values`` is (n, D).
+    ``rows`` is int64 (n,) (a row may repeat: its values add); ``values`` is (n, D). Built with
+    ``group=L``, the values passed are (n / L, D), one row for each L consecutive rows
+    (``group_values``); ``values`` repeats them on first use.
 
     >>> g = RowSparse(np.array([3, 1, 3]), np.ones((3, 2), np.float32), (5, 2))
     >>> g.to_dense()[3]
@@ -31,34 +36,50 @@ class RowSparse:
     __array_ufunc__ = None              # ndarray + RowSparse calls RowSparse.__radd__
     is_sparse = True
 
-    def __init__(self, rows, values, shape):
+    def __init__(self, rows, values, shape, group=1):
         rows = np.asarray(rows)
         values = np.asarray(values)
         if rows.ndim != 1 or rows.dtype.kind not in "iu":
             raise ValueError(f"rows must be a 1-D integer array, got {rows.dtype} {rows.shape}")
-        if len(shape) != 2 or values.shape != (len(rows), shape[1]):
-            raise ValueError(f"values must have shape (len(rows), D) = ({len(rows)}, "
+        if not isinstance(group, (int, np.integer)) or group < 1 or len(rows) % group:
+            raise ValueError(f"group must be a positive divisor of len(rows) = {len(rows)}, "
+                             f"got {group!r}")
+        n = len(rows) // group
+        if len(shape) != 2 or values.shape != (n, shape[1]):
+            what = "len(rows) // group" if group != 1 else "len(rows)"
+            raise ValueError(f"values must have shape ({what}, D) = ({n}, "
                              f"{shape[1] if len(shape) == 2 else '?'}), got {values.shape}")
         if len(rows) and (rows.min() < 0 or rows.max() >= shape[0]):
             raise ValueError(f"rows must lie in [0, {shape[0]})")
         self.rows = rows.astype(np.int64, copy=False)
-        self.values = values
+        self.group_values = values
+        self.group = int(group)
+        self._values = values if group == 1 else None
         self.shape = (int(shape[0]), int(shape[1]))
 
     @classmethod
-    def _unchecked(cls, rows, values, shape):
+    def _unchecked(cls, rows, values, shape, group=1):
         """A RowSparse from rows already checked against shape (an embedding's indices, checked
-        by its forward kernel) and values of shape (len(rows), D): no reductions over rows,
-        which cost more than the rest of a one-review step (bench W4)."""
+        by its forward kernel) and values of shape (len(rows) // group, D): no reductions over
+        rows, which cost more than the rest of a one-review step (bench W4)."""
         self = cls.__new__(cls)
         self.rows = np.asarray(rows).astype(np.int64, copy=False)
-        self.values = values
+        self.group_values = values
+        self.group = group
+        self._values = values if group == 1 else None
         self.shape = (int(shape[0]), int(shape[1]))
         return self
 
     @property
+    def values(self):
+        """(len(rows), D): the gradient row of each entry of ``rows``."""
+        if self._values is None:
+            self._values = np.repeat(self.group_values, self.group, axis=0)
+        return self._values
+
+    @property
     def dtype(self):
-        return self.values.dtype
+        return self.group_values.dtype
 
     @property
     def ndim(self):
@@ -70,7 +91,7 @@ class RowSparse:
         return self.to_dense()
 
     def astype(self, dtype):
-        return RowSparse(self.rows, self.values.astype(dtype), self.shape)
+        return RowSparse(self.rows, self.group_values.astype(dtype), self.shape, self.group)
 
     def to_dense(self):
         dense = np.zeros(self.shape, dtype=self.dtype)
@@ -79,8 +100,13 @@ class RowSparse:
 
     def add_to_(self, array):
         """array[rows[k]] += values[k] for every k, in place (compiled scatter-add)."""
-        if len(self.rows):
+        if not len(self.rows):
+            return array
+        if self.group == 1:
             _embedding.embedding_bwd_(array, self.rows, np.ascontiguousarray(self.values))
+        else:                                   # each bag's row into each of its words' rows
+            _embedding.embedding_bag_bwd_(array, self.rows.reshape(-1, self.group),
+                                          np.ascontiguousarray(self.group_values))
         return array
 
     def coalesce(self):
@@ -112,7 +138,7 @@ class RowSparse:
     __radd__ = __add__
 
     def __mul__(self, scale):
-        return RowSparse(self.rows, self.values * scale, self.shape)
+        return RowSparse(self.rows, self.group_values * scale, self.shape, self.group)
 
     __rmul__ = __mul__
 

@@ -50,9 +50,9 @@ class EmbeddingBag(Function):
 
     def backward(self, gy):
         if _sparse_for(self):
-            L = self.indices.shape[1]          # row b l of the values is gy[b]
-            return RowSparse._unchecked(self.indices.reshape(-1), np.repeat(gy, L, axis=0),
-                                        self.shape)
+            # entry b L + l of the rows is word l of bag b, whose gradient row is gy[b]
+            return RowSparse._unchecked(self.indices.reshape(-1), gy, self.shape,
+                                        self.indices.shape[1])
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bag_bwd_(gW, self.indices, gy)
         return gW
