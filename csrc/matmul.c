@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include "gdl.h"
+#include "small_gemm.h"
 
 #define SPLIT_ALIGN 16                          /* parts start on multiples of 16 rows/columns */
 /* How long the helpers watch for the next product (Note [spinning helpers]); GDL_SPIN_US
@@ -90,6 +91,91 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
         set_threads(before);
     }
     pthread_mutex_unlock(&splitting);
+}
+
+/* ---- the packed float path (Note [packed GEMM]) --------------------------------------- */
+
+#define PACKED_TASKS 8                          /* tasks a product is cut into, at least */
+
+#ifdef SG_X86
+
+typedef struct {
+    size_t M, N, K, strips, groups, rows;      /* row groups of `rows` rows (a multiple of 8) */
+    const float *A, *B;
+    int trans_a, trans_b;
+    float *C, *P;                              /* P: op(B) packed, strip s at P + s 32 K */
+} packed_product;
+
+static void packed_pack_task(void *ctx, size_t begin, size_t end) {
+    const packed_product *p = ctx;
+    for (size_t s = begin; s < end; s++) {
+        sg_pack_strip(p->B, p->K, p->N, p->trans_b, s, p->P + s * SG_STRIP * p->K);
+    }
+}
+
+/* Tasks [begin, end): task t is strip t / groups of row group t % groups (with one group,
+ * packed first by the same task). */
+static void packed_mul_task(void *ctx, size_t begin, size_t end) {
+    const packed_product *p = ctx;
+    for (size_t t = begin; t < end; t++) {
+        size_t s = t / p->groups, r0 = t % p->groups * p->rows;
+        if (p->groups == 1) {
+            packed_pack_task(ctx, s, s + 1);
+        }
+        size_t r1 = r0 + p->rows < p->M ? r0 + p->rows : p->M;
+        /* op(A)[r, k] is A[r K + k], or A[k M + r] for A (K, M) transposed */
+        const float *x = p->A + (p->trans_a ? r0 : r0 * p->K);
+        sg_job job = {r1 - r0, p->K, p->N, p->trans_a ? 1 : p->K, p->N, s, s + 1,
+                      p->trans_a ? p->M : 1, x, p->P, p->C + r0 * p->N, 0};
+        sg_strips(&job);
+    }
+}
+
+/* C = op(A) op(B) by Note [packed GEMM]: 1, or 0 (nothing written) when the kernels do not run
+ * on this CPU or the buffer cannot be had. */
+static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
+                         size_t M, size_t N, size_t K) {
+    if (!sg_use(1)) {
+        return 0;
+    }
+    size_t strips = (N + SG_STRIP - 1) / SG_STRIP, blocks = (M + 7) / 8;
+    size_t groups = strips >= PACKED_TASKS ? 1 : (PACKED_TASKS + strips - 1) / strips;
+    groups = groups < blocks ? groups : blocks;
+    size_t rows = (blocks + groups - 1) / groups * 8;
+    float *P = sg_thread_buffer(strips * SG_STRIP * K);
+    if (P == NULL) {
+        return 0;
+    }
+    packed_product p = {M, N, K, strips, (M + rows - 1) / rows, rows, A, B, trans_a, trans_b,
+                        C, P};
+    if (p.groups > 1) {
+        gdl_parallel_for(strips, 1, 1, packed_pack_task, &p);
+    }
+    gdl_parallel_for(strips * p.groups, 1, 1, packed_mul_task, &p);
+    return 1;
+}
+#else
+static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
+                         size_t M, size_t N, size_t K) {
+    (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
+    return 0;                                  /* the kernels are x86-64 AVX-512 only */
+}
+#endif
+
+/* The packed path's share of gdl_matmul_f32: the products the split would take. */
+static int try_packed_f32(int trans_a, int trans_b, const float *A, const float *B, float *C,
+                          size_t M, size_t N, size_t K) {
+    size_t macs = M * N * K;
+    if (macs < GDL_MATMUL_PACKED_MIN || macs >= GDL_MATMUL_SPLIT_MAX) {
+        return 0;
+    }
+    return packed_matmul(trans_a, trans_b, A, B, C, M, N, K);
+}
+
+static int try_packed_f64(int trans_a, int trans_b, const double *A, const double *B,
+                          double *C, size_t M, size_t N, size_t K) {
+    (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
+    return 0;                                  /* no packed double kernel */
 }
 
 #define T float

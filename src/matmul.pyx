@@ -12,6 +12,8 @@ cdef Py_ssize_t INT_MAX = 2147483647
 # the multiply-adds from which a product may be split, and from which it is one call again
 SPLIT_MIN = c.GDL_MATMUL_SPLIT_MIN
 SPLIT_MAX = c.GDL_MATMUL_SPLIT_MAX
+# the multiply-adds from which a float32 product runs packed, up to SPLIT_MAX (Note [packed GEMM])
+PACKED_MIN = c.GDL_MATMUL_PACKED_MIN
 
 
 def _matmul(int trans_a, int trans_b, const real[:, ::1] A, const real[:, ::1] B,

@@ -1,5 +1,5 @@
-"""Kernel tests for gdl._kernels.matmul (Note [split GEMM]) against numpy's matmul, and the ops
-that use it (MatMul, Linear) on products large enough to be split."""
+"""Kernel tests for gdl._kernels.matmul (Note [split GEMM], Note [packed GEMM]) against numpy's
+matmul, and the ops that use it (MatMul, Linear) on products large enough to be split."""
 import threading
 
 import numpy as np
@@ -17,6 +17,11 @@ RTOL = {np.float32: 1e-5, np.float64: 1e-7}
 # multiply-adds) split by columns (N >= M) and by rows (M > N)
 SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
           (37, 1001, 83), (300, 129, 61), (64, 2048, 33)]
+# from PACKED_MIN (2^24) float32 runs on the packed kernel on AVX-512 machines: bench W6a's
+# layer; rows past the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of
+# 1, 19, 4 (a quarter strip), 12 (half) and 6 columns; a single 8-row block; many row groups
+PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
+                 (9, 2000, 1000), (1400, 1000, 12), (3000, 1000, 6)]
 
 
 def random(shape, dtype, seed=0):
@@ -43,6 +48,27 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
     y = k.matmul(a, b, trans_a, trans_b)
     assert y.dtype == dtype and y.shape == (M, N) and y.flags.c_contiguous
     assert_allclose(y, expected, **tolerance(K, dtype))
+
+
+@pytest.mark.parametrize("M, K, N", PACKED_SHAPES)
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False),
+                                              (True, True)])
+def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
+    assert M * K * N >= k.PACKED_MIN
+    a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
+    expected = ((a.T if trans_a else a).astype(np.float64)
+                @ (b.T if trans_b else b).astype(np.float64))
+    y = k.matmul(a, b, trans_a, trans_b)
+    assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
+    assert_allclose(y, expected, **tolerance(K, np.float32))
+
+
+def test_packed_products_read_strided_views():
+    base = random((300, 1600), np.float32)
+    a = base[:128, ::2]                         # strided (128, 800): copied
+    b = base[:, :800].T                         # a transposed view (800, 300)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    assert_allclose(k.matmul(a, b), expected, **tolerance(800, np.float32))
 
 
 @pytest.mark.parametrize("M, K, N", [(0, 4, 3), (3, 4, 0), (3, 0, 4), (0, 0, 0)])
@@ -117,20 +143,32 @@ import numpy as np
 from gdl._kernels import matmul as k
 rng = np.random.default_rng(0)
 out = {}
-for M, K, N in [(100, 784, 100), (37, 1001, 83), (300, 129, 61), (128, 784, 512)]:
+for M, K, N in [(100, 784, 100), (37, 1001, 83), (300, 129, 61), (128, 784, 512),
+                (203, 520, 161), (9, 2000, 1000)]:
     for dtype in (np.float32, np.float64):
         a, b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((N, K))
         b = b.astype(dtype)
         out[f"{M}_{K}_{N}_{np.dtype(dtype).name}"] = k.matmul(a, b, False, True)
+        at, bt = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)     # (K, M), (K, N)
+        out[f"{M}_{K}_{N}_{np.dtype(dtype).name}_tn"] = k.matmul(at, bt, True, False)
 np.savez(sys.argv[1], **out)
 """
 
 
 def test_split_products_agree_for_every_thread_count(tmp_path):
-    # the halves depend on the shape only (Note [split GEMM]): one thread runs both
+    # the halves depend on the shape only (Note [split GEMM]): one thread runs both; so do the
+    # packed kernel's tasks (Note [packed GEMM])
     settings = {n: {"GDL_NUM_THREADS": n} for n in ("1", "2", "3")}
     settings["no-spin"] = {"GDL_NUM_THREADS": "2", "GDL_SPIN_US": "0"}
-    assert_identical(run_each(_SPLIT, settings, tmp_path), "1", 8)
+    assert_identical(run_each(_SPLIT, settings, tmp_path), "1", 24)
+
+
+def test_packed_and_blas_products_agree(tmp_path):
+    # GDL_SMALL_GEMM=0 turns the packed kernels off: the same products through the BLAS
+    runs = run_each(_SPLIT, {flag: {"GDL_SMALL_GEMM": flag} for flag in ("1", "0")}, tmp_path)
+    for key in runs["1"].files:
+        K = int(key.split("_")[1])
+        assert_allclose(runs["1"][key], runs["0"][key], **tolerance(K, np.float32))
 
 
 # ---- the ops on split products -------------------------------------------------------------

@@ -23,7 +23,8 @@ def blas_info():
 
 
 def kernel_settings():
-    """The compiled kernels' thread count, whether the packed AVX-512 kernels run, whether
+    """The compiled kernels' thread count, whether the packed AVX-512 kernels run (the packed
+    convolutions, recurrent steps and float32 matrix products, Note [packed GEMM]), whether
     mid-sized matrix products are split among gdl's threads (Note [split GEMM]), and whether
     freed memory is kept (Note [freed memory])."""
     from gdl import _memory
