@@ -95,12 +95,14 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
 
 /* ---- the packed float path (Note [packed GEMM]) --------------------------------------- */
 
-#define PACKED_TASKS 8                          /* tasks a product is cut into, at least */
+#define PACKED_TASKS 16                         /* tasks a product is cut into, at least */
+#define PACKED_ROWS 128                         /* rows of op(A) a task takes, at most */
+#define PACKED_KC 256                           /* the k block: 32 KB of a strip, for L1 */
 
 #ifdef SG_X86
 
 typedef struct {
-    size_t M, N, K, strips, groups, rows;      /* row groups of `rows` rows (a multiple of 8) */
+    size_t M, N, K, strips, rows, groups, per_task;   /* tasks: row groups x strip chunks */
     const float *A, *B;
     int trans_a, trans_b;
     float *C, *P;                              /* P: op(B) packed, strip s at P + s 32 K */
@@ -113,21 +115,27 @@ static void packed_pack_task(void *ctx, size_t begin, size_t end) {
     }
 }
 
-/* Tasks [begin, end): task t is strip t / groups of row group t % groups (with one group,
- * packed first by the same task). */
+/* Tasks [begin, end): task t is the rows of group t % groups times the strips of chunk
+ * t / groups, k block by k block (the block of op(A) stays in L2, a strip's block in L1). */
+__attribute__((target("avx512f,fma")))
 static void packed_mul_task(void *ctx, size_t begin, size_t end) {
     const packed_product *p = ctx;
+    size_t K = p->K, N = p->N;
+    size_t ldx = p->trans_a ? 1 : K, xk = p->trans_a ? p->M : 1;  /* op(A)[r, k] */
     for (size_t t = begin; t < end; t++) {
-        size_t s = t / p->groups, r0 = t % p->groups * p->rows;
-        if (p->groups == 1) {
-            packed_pack_task(ctx, s, s + 1);
-        }
+        size_t r0 = t % p->groups * p->rows, s0 = t / p->groups * p->per_task;
         size_t r1 = r0 + p->rows < p->M ? r0 + p->rows : p->M;
-        /* op(A)[r, k] is A[r K + k], or A[k M + r] for A (K, M) transposed */
-        const float *x = p->A + (p->trans_a ? r0 : r0 * p->K);
-        sg_job job = {r1 - r0, p->K, p->N, p->trans_a ? 1 : p->K, p->N, s, s + 1,
-                      p->trans_a ? p->M : 1, x, p->P, p->C + r0 * p->N, 0};
-        sg_strips(&job);
+        size_t s1 = s0 + p->per_task < p->strips ? s0 + p->per_task : p->strips;
+        const float *x = p->A + r0 * ldx;
+        for (size_t k0 = 0; k0 < K; k0 += PACKED_KC) {
+            size_t kc = K - k0 < PACKED_KC ? K - k0 : PACKED_KC;
+            for (size_t s = s0; s < s1; s++) {
+                size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
+                sg_strip_rows(r1 - r0, kc, x + k0 * xk, ldx, xk,
+                              p->P + n0 * K + k0 * SG_STRIP, p->C + r0 * N + n0, N, width,
+                              k0 > 0);
+            }
+        }
     }
 }
 
@@ -138,20 +146,25 @@ static int packed_matmul(int trans_a, int trans_b, const float *A, const float *
     if (!sg_use(1)) {
         return 0;
     }
-    size_t strips = (N + SG_STRIP - 1) / SG_STRIP, blocks = (M + 7) / 8;
-    size_t groups = strips >= PACKED_TASKS ? 1 : (PACKED_TASKS + strips - 1) / strips;
-    groups = groups < blocks ? groups : blocks;
-    size_t rows = (blocks + groups - 1) / groups * 8;
+    size_t strips = (N + SG_STRIP - 1) / SG_STRIP;
+    size_t rows = (M + 7) / 8 * 8;              /* groups of at most PACKED_ROWS rows, ... */
+    if (strips < PACKED_TASKS) {                /* ... more of them when strips are few */
+        size_t want = (PACKED_TASKS + strips - 1) / strips;
+        rows = ((M + want - 1) / want + 7) / 8 * 8;
+    }
+    rows = rows < PACKED_ROWS ? rows : PACKED_ROWS;
+    size_t groups = (M + rows - 1) / rows;
+    size_t chunks = (PACKED_TASKS + groups - 1) / groups;
+    chunks = chunks < strips ? chunks : strips;
+    size_t per_task = (strips + chunks - 1) / chunks;
+    chunks = (strips + per_task - 1) / per_task;
     float *P = sg_thread_buffer(strips * SG_STRIP * K);
     if (P == NULL) {
         return 0;
     }
-    packed_product p = {M, N, K, strips, (M + rows - 1) / rows, rows, A, B, trans_a, trans_b,
-                        C, P};
-    if (p.groups > 1) {
-        gdl_parallel_for(strips, 1, 1, packed_pack_task, &p);
-    }
-    gdl_parallel_for(strips * p.groups, 1, 1, packed_mul_task, &p);
+    packed_product p = {M, N, K, strips, rows, groups, per_task, A, B, trans_a, trans_b, C, P};
+    gdl_parallel_for(strips, 1, 1, packed_pack_task, &p);
+    gdl_parallel_for(groups * chunks, 1, 1, packed_mul_task, &p);
     return 1;
 }
 #else

@@ -296,28 +296,35 @@ typedef struct {
     int accumulate;
 } sg_job;
 
+/* y[0:B, 0:width] (=|+=) x[0:B, 0:K] @ strip (K x 32): the rows in blocks of 8, then 4, then
+ * one at a time; x[r, k] at x[r ldx + k xk], y's rows ldy apart. */
+__attribute__((target("avx512f,fma")))
+static inline void sg_strip_rows(size_t B, size_t K, const float *x, size_t ldx, size_t xk,
+                                 const float *strip, float *y, size_t ldy, size_t width,
+                                 int accumulate) {
+    size_t r = 0;
+    for (; r + 8 <= B; r += 8) {
+        (width <= 8    ? sg_rows8_quarter
+         : width <= 16 ? sg_rows8_half
+                       : sg_rows8)(K, x + r * ldx, ldx, xk, strip, y + r * ldy, ldy, width,
+                                   accumulate);
+    }
+    if (r + 4 <= B) {
+        sg_rows4(K, x + r * ldx, ldx, xk, strip, y + r * ldy, ldy, width, accumulate);
+        r += 4;
+    }
+    for (; r < B; r++) {
+        sg_rows1(K, x + r * ldx, ldx, xk, strip, y + r * ldy, ldy, width, accumulate);
+    }
+}
+
 __attribute__((target("avx512f,fma")))
 static inline void sg_strips(const sg_job *j) {
     for (size_t s = j->s0; s < j->s1; s++) {
         size_t n0 = s * SG_STRIP;
-        const float *strip = j->P + n0 * j->K;
         size_t width = j->N - n0 < SG_STRIP ? j->N - n0 : SG_STRIP;
-        size_t r = 0;
-        for (; r + 8 <= j->B; r += 8) {
-            (width <= 8    ? sg_rows8_quarter
-             : width <= 16 ? sg_rows8_half
-                           : sg_rows8)(j->K, j->x + r * j->ldx, j->ldx, j->xk, strip,
-                                       j->y + r * j->ldy + n0, j->ldy, width, j->accumulate);
-        }
-        if (r + 4 <= j->B) {
-            sg_rows4(j->K, j->x + r * j->ldx, j->ldx, j->xk, strip, j->y + r * j->ldy + n0,
-                     j->ldy, width, j->accumulate);
-            r += 4;
-        }
-        for (; r < j->B; r++) {
-            sg_rows1(j->K, j->x + r * j->ldx, j->ldx, j->xk, strip, j->y + r * j->ldy + n0,
-                     j->ldy, width, j->accumulate);
-        }
+        sg_strip_rows(j->B, j->K, j->x, j->ldx, j->xk, j->P + n0 * j->K, j->y + n0, j->ldy,
+                      width, j->accumulate);
     }
 }
 
