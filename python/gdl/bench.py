@@ -827,7 +827,7 @@ def _prepare(workload, impl, torch, settings, seed=0):
 
 
 def _summary(workload, times, per_repeat, peak, method):
-    times = sorted(times)
+    in_order, times = list(times), sorted(times)
     median = _quantile(times, 0.5)
     result = {
         "status": "ok",
@@ -836,6 +836,7 @@ def _summary(workload, times, per_repeat, peak, method):
         "ms_q3": _quantile(times, 0.75) * 1e3,
         "ms_min": times[0] * 1e3,
         "ms_max": times[-1] * 1e3,
+        "ms_repeats": [t * 1e3 for t in in_order],   # in the order of the rounds
         "repeats": len(times),
         "steps_per_repeat": per_repeat,
         "per_second": workload.items / median,
@@ -879,7 +880,25 @@ def run_workload(workload, impls, torch, settings, seed=0):
     return {impl: results[impl] for impl in IMPLS}
 
 
+# Note [paired ratios]: a shared machine has slow spells of a second or more, and the
+# interleaved rounds put one repeat of each implementation inside the same spell; so a
+# workload's ratio is the median of the rounds' own ratios, which divides each spell out,
+# rather than the ratio of two medians, which can pair a quiet repeat with a slow one. Over
+# four runs of W1, W2, W4, W5, W6a (2026-12-03) the two agreed to within 0.1 but for W4
+# against NumPy (paired 0.69-0.91, medians 0.76-0.97) and W6a (0.76-0.83, 0.73-0.96); the
+# JSON keeps both.
 def _ratio(results, a, b):
+    """a's time over b's, the median over the rounds of a's repeat over b's repeat of the same
+    round (Note [paired ratios]); None unless both ran."""
+    if results[a]["status"] != "ok" or results[b]["status"] != "ok":
+        return None
+    ta, tb = results[a]["ms_repeats"], results[b]["ms_repeats"]
+    if len(ta) != len(tb):                      # not interleaved round by round
+        return results[a]["ms_median"] / results[b]["ms_median"]
+    return _quantile(sorted(x / y for x, y in zip(ta, tb)), 0.5)
+
+
+def _ratio_of_medians(results, a, b):
     if results[a]["status"] == "ok" and results[b]["status"] == "ok":
         return results[a]["ms_median"] / results[b]["ms_median"]
     return None
@@ -934,7 +953,9 @@ def run(names=None, impls=IMPLS, repeats=7, quick=False, threads=THREADS, log=No
                  "items_per_step": workload.items, "gemm_flops_per_step": workload.flops,
                  "results": results,
                  "ratios": {"gdl/numpy": _ratio(results, "gdl", "numpy"),
-                            "gdl/torch": _ratio(results, "gdl", "torch")}}
+                            "gdl/torch": _ratio(results, "gdl", "torch")},
+                 "ratios_of_medians": {"gdl/numpy": _ratio_of_medians(results, "gdl", "numpy"),
+                                       "gdl/torch": _ratio_of_medians(results, "gdl", "torch")}}
         report["workloads"].append(entry)
         if log is not None:
             log(format_workload(entry, report["sgemm"]["gflops"]))
@@ -991,8 +1012,9 @@ def format_header(report):
             f"torch {m['torch'] or 'not installed'}, gdl {m['gdl']}\n"
             f"sgemm {s['n']}x{s['n']}: {s['gflops']:.1f} GFLOP/s ({s['ms']:.1f} ms); "
             f"load average {m['load_average']}\n"
-            f"ms/step: median of {report['settings']['repeats']} repeats; gdl/x below 1 means "
-            f"gdl is faster; %sgemm: GEMM FLOPs of a step over numpy's sgemm rate\n{_HEADER}")
+            f"ms/step: median of {report['settings']['repeats']} repeats; gdl/x: median of the "
+            f"rounds' own ratios, below 1 means gdl is faster; %sgemm: GEMM FLOPs of a step "
+            f"over numpy's sgemm rate\n{_HEADER}")
 
 
 # ---- command line ----------------------------------------------------------------------
