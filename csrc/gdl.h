@@ -94,8 +94,9 @@ int gdl_packed_kernels(void);
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
 /* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds
- * to GDL_MATMUL_SPLIT_MAX runs on the recurrent layers' register-blocked kernel (Note
- * [small-batch GEMM]) instead of as BLAS halves. op(B) is packed first into strips of 32
+ * to GDL_MATMUL_SPLIT_MAX with at least 64 rows of C runs on the recurrent layers'
+ * register-blocked kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer
+ * rows, packing op(B) would cost more than a sixth of the product). op(B) is packed first into strips of 32
  * columns (a transposed operand by 16 x 16 register transposes), one loop over the strips;
  * then each task multiplies a group of at most 128 rows of op(A), read in place (transposed
  * too: the kernel takes both strides), by a chunk of strips, k block (256) by k block, so

@@ -19,9 +19,12 @@ SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
           (37, 1001, 83), (300, 129, 61), (64, 2048, 33)]
 # from PACKED_MIN (2^24) float32 runs on the packed kernel on AVX-512 machines: bench W6a's
 # layer; rows past the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of
-# 1, 19, 4 (a quarter strip), 12 (half) and 6 columns; a single 8-row block; many row groups
+# 1, 19, 4 (a quarter strip), 8, 12 (half) and 6 columns; the fewest rows it takes (64); many
+# row groups
 PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
-                 (9, 2000, 1000), (1400, 1000, 12), (3000, 1000, 6)]
+                 (64, 2000, 200), (1400, 1000, 12), (3000, 1000, 6)]
+# packed sizes with fewer than 64 rows of C stay the BLAS's (packing op(B) would dominate)
+FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100)]
 
 
 def random(shape, dtype, seed=0):
@@ -50,7 +53,7 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
     assert_allclose(y, expected, **tolerance(K, dtype))
 
 
-@pytest.mark.parametrize("M, K, N", PACKED_SHAPES)
+@pytest.mark.parametrize("M, K, N", PACKED_SHAPES + FEW_ROWS)
 @pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False),
                                               (True, True)])
 def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
@@ -118,14 +121,16 @@ def test_matmul_splits_with_openblas_and_restores_its_thread_count():
     assert k._blas_threads() == before
 
 
-def test_matmul_from_two_threads_at_once():
-    # one split at a time per module: the second product runs both halves on its own thread
-    a, b, expected = operands(200, 700, 90, np.float32, False, False)
+@pytest.mark.parametrize("M, K, N", [(200, 700, 90), (128, 784, 512)])   # split, packed
+def test_matmul_from_two_threads_at_once(M, K, N):
+    # one split at a time per module: the second product runs both halves on its own thread;
+    # a packed product started during another packs into its own thread's buffer
+    a, b, expected = operands(M, K, N, np.float32, False, False)
     failures = []
 
     def work():
         for _ in range(50):
-            if not np.allclose(k.matmul(a, b), expected, **tolerance(700, np.float32)):
+            if not np.allclose(k.matmul(a, b), expected, **tolerance(K, np.float32)):
                 failures.append("wrong product")
     threads = [threading.Thread(target=work) for _ in range(2)]
     for t in threads:
