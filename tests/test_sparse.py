@@ -157,3 +157,18 @@ def test_row_sparse_coalesces_and_rejects_bad_input():
         RowSparse(np.array([1.0]), np.zeros((1, 2)), (5, 2))
     with pytest.raises(ValueError, match="cannot add"):
         g + np.zeros((4, 2))
+
+
+@pytest.mark.parametrize("layer_cls, idx", [(nn.Embedding, np.array([[1, 4], [4, 0]])),
+                                            (nn.EmbeddingBag, np.array([[1, 4], [4, 0]]))])
+def test_a_sparse_gradient_owns_its_values(layer_cls, idx):
+    """Add hands one upstream array to both of its inputs; a dense leaf may keep it as its
+    .grad and later add into it in place, which must not change the table's sparse gradient."""
+    dense, sparse = _pair(layer_cls)
+    shape = dense(idx).shape
+    for layer in (dense, sparse):
+        b = gdl.Tensor(np.zeros(shape), requires_grad=True)
+        ((layer(idx) + b) * 2.0).sum().backward()
+        b.grad.data *= 10.0                      # the user scales b's gradient in place
+        ((layer(idx) + b) * 3.0).sum().backward()   # and a second backward adds into it
+    assert_allclose(sparse.weight.grad.to_dense(), dense.weight.grad.data, rtol=1e-12)

@@ -27,9 +27,10 @@ class Embedding(Function):
 
     def backward(self, gy):
         if _sparse_for(self):
-            # the forward kernel checked the indices
+            # the forward kernel checked the indices; the values are a copy, since gy may be
+            # another leaf's .grad too (Note [gradient ownership]), added into in place later
             return RowSparse._unchecked(self.indices.reshape(-1),
-                                        gy.reshape(-1, self.shape[1]), self.shape)
+                                        np.array(gy.reshape(-1, self.shape[1])), self.shape)
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bwd_(gW, self.indices, gy)
         return gW
@@ -50,8 +51,9 @@ class EmbeddingBag(Function):
 
     def backward(self, gy):
         if _sparse_for(self):
-            # entry b L + l of the rows is word l of bag b, whose gradient row is gy[b]
-            return RowSparse._unchecked(self.indices.reshape(-1), gy, self.shape,
+            # entry b L + l of the rows is word l of bag b, whose gradient row is gy[b]; a
+            # copy of gy, as above
+            return RowSparse._unchecked(self.indices.reshape(-1), np.array(gy), self.shape,
                                         self.indices.shape[1])
         gW = np.zeros(self.shape, dtype=self.dtype)
         _k.embedding_bag_bwd_(gW, self.indices, gy)
