@@ -93,24 +93,23 @@ int gdl_packed_kernels(void);
  * of watching: W1 0.534 / 0.483 / 0.420, W2 0.498 / 0.393 / 0.379, W6a 3.98 / 3.53 / 3.40;
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
-/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds
- * to GDL_MATMUL_SPLIT_MAX with at least 64 rows of C runs on the recurrent layers'
- * register-blocked kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer
- * rows, packing op(B) would cost more than a sixth of the product). op(B) is packed first into strips of 32
- * columns (a transposed operand by 16 x 16 register transposes), one loop over the strips;
- * then each task multiplies a group of at most 128 rows of op(A), read in place (transposed
- * too: the kernel takes both strides), by a chunk of strips, k block (256) by k block, so
- * that the rows' block stays in L2 and a strip's block in L1; at least 16 tasks, more row
- * groups when the strips are few. That kernel ran at 116 GFLOP/s on one core here, where
- * OpenBLAS's best was 99 (2048^3). Bench W6a's five products, min of 400 calls, packed / BLAS
- * halves / numpy's two-thread OpenBLAS, us: (128, 784) x (784, 512)^T 488-557 / 605 /
- * 632-670; (128, 512) x (512, 512)^T 340-365 / 405 / 441-448; gW2 344-382 / 407 / 394-415;
- * gx2 352-370 / 394 / 381-394; gW1 498-530 / 567 / 533-541. The book's (100, 784) x
- * (784, 100) layers (7.8M) gained nothing measurable (92-105 us against 103-105 forward,
- * 100-114 against 100-106 for gW), so below 2^24 the halves stay; nor did the larger
- * products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
- * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in
- * order, so every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
+/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds to
+ * GDL_MATMUL_SPLIT_MAX with at least 64 rows of C runs on the recurrent layers' register-blocked
+ * kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer rows, packing op(B) would
+ * cost more than a sixth of the product). op(B) is packed first into strips of 32 columns (a
+ * transposed operand by 16 x 16 register transposes), one loop over the strips; then each task
+ * multiplies a group of at most 128 rows of op(A), read in place (transposed too: the kernel takes
+ * both strides), by a chunk of strips, k block (256) by k block, so that the rows' block stays in
+ * L2 and a strip's block in L1; at least 16 tasks, more row groups when the strips are few. That
+ * kernel ran at 116 GFLOP/s on one core here, where OpenBLAS's best was 99 (2048^3). Bench W6a's
+ * five products, min of 400 calls, packed / BLAS halves / numpy's two-thread OpenBLAS, us: (128,
+ * 784) x (784, 512)^T 488-557 / 605 / 632-670; (128, 512) x (512, 512)^T 340-365 / 405 / 441-448;
+ * gW2 344-382 / 407 / 394-415; gx2 352-370 / 394 / 381-394; gW1 498-530 / 567 / 533-541. The
+ * book's (100, 784) x (784, 100) layers (7.8M) gained nothing measurable (92-105 us against
+ * 103-105 forward, 100-114 against 100-106 for gW), so below 2^24 the halves stay; nor did the
+ * larger products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
+ * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
+ * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
 
 /* Products of fewer multiply-adds than this run as one call: the helper's wake-up and the
  * second packing of the shared operand cost more than half of a smaller product. From
