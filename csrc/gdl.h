@@ -94,9 +94,10 @@ int gdl_packed_kernels(void);
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
 /* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds to
- * GDL_MATMUL_SPLIT_MAX with at least 64 rows of C runs on the recurrent layers' register-blocked
- * kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer rows, packing op(B) would
- * cost more than a sixth of the product). op(B) is packed first into strips of 32 columns (a
+ * GDL_MATMUL_SPLIT_MAX with at least 64 rows and 16 columns of C runs on the recurrent layers'
+ * register-blocked kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer rows,
+ * packing op(B) would cost more than a sixth of the product; with fewer columns, most of a strip
+ * is padding). op(B) is packed first into strips of 32 columns (a
  * transposed operand by 16 x 16 register transposes), one loop over the strips; then each task
  * multiplies a group of at most 128 rows of op(A), read in place (transposed too: the kernel takes
  * both strides), by a chunk of strips, k block (256) by k block, so that the rows' block stays in
@@ -123,6 +124,10 @@ int gdl_packed_kernels(void);
 /* 1 when products can be split: gemm's library (scipy's cython_blas) exposes OpenBLAS's
  * thread-count control. Looked up once. */
 int gdl_matmul_can_split(void *gemm);
+
+/* How gdl_matmul runs a product of these sizes (is_float: float, else double): 2 packed (Note
+ * [packed GEMM]; unless its buffer cannot be had), 1 split in halves, 0 one BLAS call. */
+int gdl_matmul_path(void *gemm, int is_float, size_t M, size_t N, size_t K);
 
 /* The BLAS's thread count through the control gdl_matmul_can_split found; -1 without one. */
 int gdl_matmul_blas_threads(void);

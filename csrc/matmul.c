@@ -102,6 +102,8 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
  * product (0.009 ns a multiply-add on two cores), and its buffer grows to N K floats: a
  * (1, 16384) x (16384, 8000) product would pack 500 MB for one row. Those stay the BLAS's. */
 #define PACKED_MIN_ROWS 64
+/* A strip is 32 columns: narrower products would multiply mostly its zero padding. */
+#define PACKED_MIN_COLUMNS 16
 
 #ifdef SG_X86
 
@@ -179,20 +181,33 @@ static int packed_matmul(int trans_a, int trans_b, const float *A, const float *
 }
 #endif
 
-/* The packed path's share of gdl_matmul_f32: the products the split would take. */
+/* Whether a float product of these sizes is the packed path's (Note [packed GEMM]). */
+static int packed_takes(size_t M, size_t N, size_t K) {
+    size_t macs = M * N * K;
+    return macs >= GDL_MATMUL_PACKED_MIN && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
+           && N >= PACKED_MIN_COLUMNS;
+}
+
+/* The packed path's share of gdl_matmul_f32. */
 static int try_packed_f32(int trans_a, int trans_b, const float *A, const float *B, float *C,
                           size_t M, size_t N, size_t K) {
-    size_t macs = M * N * K;
-    if (macs < GDL_MATMUL_PACKED_MIN || macs >= GDL_MATMUL_SPLIT_MAX || M < PACKED_MIN_ROWS) {
-        return 0;
-    }
-    return packed_matmul(trans_a, trans_b, A, B, C, M, N, K);
+    return packed_takes(M, N, K) && packed_matmul(trans_a, trans_b, A, B, C, M, N, K);
 }
 
 static int try_packed_f64(int trans_a, int trans_b, const double *A, const double *B,
                           double *C, size_t M, size_t N, size_t K) {
     (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
     return 0;                                  /* no packed double kernel */
+}
+
+int gdl_matmul_path(void *gemm, int is_float, size_t M, size_t N, size_t K) {
+    if (M == 0 || N == 0 || K == 0) {
+        return 0;
+    }
+    if (is_float && packed_takes(M, N, K) && sg_use(1)) {
+        return 2;
+    }
+    return split_parts(gemm, M, N, K) > 1 ? 1 : 0;
 }
 
 #define T float

@@ -75,6 +75,16 @@ def can_split():
     return bool(c.gdl_matmul_can_split(<void *>sgemm))
 
 
+def _path(size_t M, size_t N, size_t K, dtype):
+    """How a (M, K) x (K, N) product of dtype runs: "packed" (Note [packed GEMM]), "split"
+    (Note [split GEMM]) or "one call"."""
+    if np.dtype(dtype) == np.float32:
+        path = c.gdl_matmul_path(<void *>sgemm, 1, M, N, K)
+    else:
+        path = c.gdl_matmul_path(<void *>dgemm, 0, M, N, K)
+    return ("one call", "split", "packed")[path]
+
+
 def _set_spin(size_t microseconds):
     """How long this module's helpers watch for the next product (Note [spinning helpers])."""
     c.gdl_parallel_spin(microseconds)

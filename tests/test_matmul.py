@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 import gdl
 from gdl import nn, ops
+from gdl._kernels import conv
 from gdl._kernels import matmul as k
 from gdl.testing import gradcheck
 from subprocs import assert_identical, run_each
@@ -19,12 +20,13 @@ SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
           (37, 1001, 83), (300, 129, 61), (64, 2048, 33)]
 # from PACKED_MIN (2^24) float32 runs on the packed kernel on AVX-512 machines: bench W6a's
 # layer; rows past the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of
-# 1, 19, 4 (a quarter strip), 8, 12 (half) and 6 columns; the fewest rows it takes (64); many
-# row groups
+# 1, 19, 4 (a quarter strip), 8 and 12 (half); the fewest rows (64) and columns (16) it takes;
+# many row groups
 PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
-                 (64, 2000, 200), (1400, 1000, 12), (3000, 1000, 6)]
-# packed sizes with fewer than 64 rows of C stay the BLAS's (packing op(B) would dominate)
-FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100)]
+                 (64, 2000, 200), (128, 1100, 140), (1400, 1000, 16)]
+# packed sizes with fewer than 64 rows or 16 columns of C stay the BLAS's (packing op(B), or
+# the strips' zero padding, would dominate)
+FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)]
 
 
 def random(shape, dtype, seed=0):
@@ -58,6 +60,11 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
                                               (True, True)])
 def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
     assert M * K * N >= k.PACKED_MIN
+    if conv.packed_kernels():                   # AVX-512: these shapes are the packed path's
+        halves = "split" if k.can_split() else "one call"
+        assert k._path(M, N, K, np.float32) == ("packed" if (M, K, N) in PACKED_SHAPES
+                                                else halves)
+    assert k._path(M, N, K, np.float64) != "packed"
     a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
     expected = ((a.T if trans_a else a).astype(np.float64)
                 @ (b.T if trans_b else b).astype(np.float64))
@@ -145,6 +152,7 @@ def test_matmul_from_two_threads_at_once(M, K, N):
 _SPLIT = """
 import sys
 import numpy as np
+from gdl._kernels import conv
 from gdl._kernels import matmul as k
 rng = np.random.default_rng(0)
 out = {}
