@@ -103,7 +103,7 @@ int gdl_packed_kernels(void);
  * both strides), by a chunk of strips, k block (256) by k block, so that the rows' block stays in
  * L2 and a strip's block in L1; at least 16 tasks, more row groups when the strips are few. That
  * kernel ran at 116 GFLOP/s on one core here, where OpenBLAS's best was 99 (2048^3). Bench W6a's
- * five products, min of 400 calls, packed / BLAS halves / numpy's two-thread OpenBLAS, us: (128,
+ * five products, fastest of 100 calls, packed / BLAS halves / numpy's 2-thread OpenBLAS, us: (128,
  * 784) x (784, 512)^T 488-557 / 605 / 632-670; (128, 512) x (512, 512)^T 340-365 / 405 / 441-448;
  * gW2 344-382 / 407 / 394-415; gx2 352-370 / 394 / 381-394; gW1 498-530 / 567 / 533-541. The
  * book's (100, 784) x (784, 100) layers (7.8M) gained nothing measurable (92-105 us against

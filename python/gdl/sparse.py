@@ -10,7 +10,8 @@ scatters into a copy of the dense one), the parameter's ``.grad`` holds the RowS
 ``gdl.SGD`` without momentum or weight decay updates only those rows with a compiled kernel.
 An ``EmbeddingBag``'s gradient gives every word of bag b the bag's row gy[b]; it keeps the
 (B, D) rows once with ``group=L`` (a bag's L words are L consecutive ``rows``) instead of
-repeating each L times (2.5 us of bench W4's ~40 us step), and SGD reads them as they are.
+repeating each L times (np.repeat took 2.5-3.6 us of bench W4's 28-48 us step), and SGD
+reads them as they are.
 Every other consumer gets the same numbers as the dense gradient: ``.data`` is the dense array,
 Adam and SGD with momentum or weight decay densify, ``clip_grad_norm_`` coalesces first.
 """
@@ -51,10 +52,13 @@ class RowSparse:
                              f"{shape[1] if len(shape) == 2 else '?'}), got {values.shape}")
         if len(rows) and (rows.min() < 0 or rows.max() >= shape[0]):
             raise ValueError(f"rows must lie in [0, {shape[0]})")
-        self.rows = rows.astype(np.int64, copy=False)
+        self._set(rows, values, shape, int(group))
+
+    def _set(self, rows, values, shape, group):
+        self.rows = np.asarray(rows).astype(np.int64, copy=False)
         self.group_values = values
-        self.group = int(group)
-        self._values = values if group == 1 else None
+        self.group = group
+        self._values = values if group == 1 else None      # the repeated rows, on first use
         self.shape = (int(shape[0]), int(shape[1]))
 
     @classmethod
@@ -63,11 +67,7 @@ class RowSparse:
         by its forward kernel) and values of shape (len(rows) // group, D): no reductions over
         rows, which cost more than the rest of a one-review step (bench W4)."""
         self = cls.__new__(cls)
-        self.rows = np.asarray(rows).astype(np.int64, copy=False)
-        self.group_values = values
-        self.group = group
-        self._values = values if group == 1 else None
-        self.shape = (int(shape[0]), int(shape[1]))
+        self._set(rows, values, shape, group)
         return self
 
     @property
