@@ -112,6 +112,26 @@ int gdl_packed_kernels(void);
  * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
  * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
 
+/* Note [narrow GEMM]: a product with one side under 16 is memory-bound, and the BLAS spends it
+ * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
+ * 12.8 M multiply-adds at 75 GFLOP/s. On AVX-512, from GDL_MATMUL_SPLIT_MIN multiply-adds, a
+ * float32 product with op(A) = A (not transposed) is narrow when
+ *   - op(B) = B^T and C has fewer than 16 columns or rows: each entry is the dot product of a
+ *     row of A and a row of B, both contiguous. The longer side's rows go in pairs against at
+ *     most 8 rows of the shorter at a time, 16 lanes a sum (k in order, the last K % 16 masked),
+ *     added across at the end; pairs are the tasks. W3's layer 0.25 ms; (1, 16384) x
+ *     (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one row);
+ *   - op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner length under 16
+ *     (C under 2^22 entries): the packed path's kernel and tasks (Note [packed GEMM]), op(B)
+ *     packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x (8, 4096)
+ *     0.16 against 0.27; W3's gx, (128, 10) x (10, 10000), 0.24 either way.
+ * Measured and left to the BLAS (fastest of 20-400 calls in three alternating processes, AMD
+ * EPYC, 2 threads): transposed A ((3000, 1000)^T x (1000, 6): 1.74 ms against 1.25), a C of
+ * 2^22 entries from an inner length of 8 (1.36 against 0.99), and B read in place by rows for
+ * few rows of C (W3's gW, (10, 128) x (128, 10000), and (1, 256) x (256, 8192): strided rows a
+ * power of two apart thrash the caches: 5x slower). Each entry is one task's sum, so every
+ * thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
+
 /* Products of fewer multiply-adds than this run as one call: the helper's wake-up and the
  * second packing of the shared operand cost more than half of a smaller product. From
  * GDL_MATMUL_SPLIT_MAX on OpenBLAS's own threads scale (2048^3: 191-200 GFLOP/s on 2 cores),
@@ -125,9 +145,11 @@ int gdl_packed_kernels(void);
  * thread-count control. Looked up once. */
 int gdl_matmul_can_split(void *gemm);
 
-/* How gdl_matmul runs a product of these sizes (is_float: float, else double): 2 packed (Note
- * [packed GEMM]; unless its buffer cannot be had), 1 split in halves, 0 one BLAS call. */
-int gdl_matmul_path(void *gemm, int is_float, size_t M, size_t N, size_t K);
+/* How gdl_matmul runs a product of these sizes and flags (is_float: float, else double): 3
+ * narrow (Note [narrow GEMM]), 2 packed (Note [packed GEMM]); both unless a buffer cannot be
+ * had), 1 split in halves, 0 one BLAS call. */
+int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
+                    size_t K);
 
 /* The BLAS's thread count through the control gdl_matmul_can_split found; -1 without one. */
 int gdl_matmul_blas_threads(void);

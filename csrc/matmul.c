@@ -104,6 +104,11 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
 #define PACKED_MIN_ROWS 64
 /* A strip is 32 columns: narrower products would multiply mostly its zero padding. */
 #define PACKED_MIN_COLUMNS 16
+/* Products with a side of C, or the inner length, below this may be narrow (Note [narrow
+ * GEMM]). */
+#define NARROW_SIDE 16
+/* Products with K below NARROW_SIDE and at least this many entries of C stay the BLAS's. */
+#define NARROW_MAX_C ((size_t)1 << 22)
 
 #ifdef SG_X86
 
@@ -173,11 +178,85 @@ static int packed_matmul(int trans_a, int trans_b, const float *A, const float *
     gdl_parallel_for(groups * chunks, 1, 1, packed_mul_task, &p);
     return 1;
 }
+
+/* ---- the narrow float path (Note [narrow GEMM]) ---------------------------------------- */
+
+typedef struct {
+    size_t rows, K, J;                         /* rows of X, their length, rows of Y */
+    const float *X, *Y;
+    float *C;                                  /* X_i . Y_j at C + i ci + j cj */
+    size_t ci, cj;
+} dot_product;
+
+/* Pairs [begin, end) of X's rows against every row of Y, in groups of at most
+ * SG_DOT_COLUMNS rows of Y. */
+__attribute__((target("avx512f")))
+static void dot_task(void *ctx, size_t begin, size_t end) {
+    const dot_product *d = ctx;
+    size_t groups = (d->J + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
+    for (size_t pair = begin; pair < end; pair++) {
+        size_t i = 2 * pair, R = d->rows - i < 2 ? d->rows - i : 2;
+        for (size_t g = 0; g < groups; g++) {
+            size_t j0 = g * d->J / groups, j1 = (g + 1) * d->J / groups;
+            sg_dot(d->K, d->X + i * d->K, d->K, R, d->Y + j0 * d->K, d->K, j1 - j0,
+                   d->C + i * d->ci + j0 * d->cj, d->ci, d->cj);
+        }
+    }
+}
+
+/* C = A B^T, A (M, K) and B (N, K) row-major, M or N below NARROW_SIDE: each entry one dot
+ * product of two rows, the longer side's rows in pairs against all of the shorter's. */
+static void narrow_dot_matmul(const float *A, const float *B, float *C, size_t M, size_t N,
+                              size_t K) {
+    dot_product d = N <= M ? (dot_product){M, K, N, A, B, C, N, 1}
+                           : (dot_product){N, K, M, B, A, C, 1, N};
+    size_t pairs = (d.rows + 1) / 2;
+    if (M * N * K < SG_THREAD_WORK) {
+        dot_task(&d, 0, pairs);
+    } else {
+        gdl_parallel_for(pairs, 1, 1, dot_task, &d);
+    }
+}
+
+/* Whether a float product is the narrow path's (Note [narrow GEMM]). */
+static int narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
+    if (M * N * K < GDL_MATMUL_SPLIT_MIN || trans_a) {
+        return 0;
+    }
+    if (trans_b) {
+        return M < NARROW_SIDE || N < NARROW_SIDE;
+    }
+    return M >= PACKED_MIN_ROWS
+           && (N < NARROW_SIDE || (K < NARROW_SIDE && M * N < NARROW_MAX_C));
+}
+
+static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
+                         size_t M, size_t N, size_t K) {
+    if (!sg_use(1) || !narrow_takes(trans_a, trans_b, M, N, K)) {
+        return 0;
+    }
+    if (trans_b) {
+        narrow_dot_matmul(A, B, C, M, N, K);
+        return 1;
+    }
+    return packed_matmul(trans_a, 0, A, B, C, M, N, K);
+}
 #else
 static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
                          size_t M, size_t N, size_t K) {
     (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
     return 0;                                  /* the kernels are x86-64 AVX-512 only */
+}
+
+static int narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
+    (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K;
+    return 0;
+}
+
+static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
+                         size_t M, size_t N, size_t K) {
+    (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
+    return 0;
 }
 #endif
 
@@ -191,7 +270,8 @@ static int packed_takes(size_t M, size_t N, size_t K) {
 /* The packed path's share of gdl_matmul_f32. */
 static int try_packed_f32(int trans_a, int trans_b, const float *A, const float *B, float *C,
                           size_t M, size_t N, size_t K) {
-    return packed_takes(M, N, K) && packed_matmul(trans_a, trans_b, A, B, C, M, N, K);
+    return narrow_matmul(trans_a, trans_b, A, B, C, M, N, K)
+           || (packed_takes(M, N, K) && packed_matmul(trans_a, trans_b, A, B, C, M, N, K));
 }
 
 static int try_packed_f64(int trans_a, int trans_b, const double *A, const double *B,
@@ -200,9 +280,13 @@ static int try_packed_f64(int trans_a, int trans_b, const double *A, const doubl
     return 0;                                  /* no packed double kernel */
 }
 
-int gdl_matmul_path(void *gemm, int is_float, size_t M, size_t N, size_t K) {
+int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
+                    size_t K) {
     if (M == 0 || N == 0 || K == 0) {
         return 0;
+    }
+    if (is_float && narrow_takes(trans_a, trans_b, M, N, K) && sg_use(1)) {
+        return 3;
     }
     if (is_float && packed_takes(M, N, K) && sg_use(1)) {
         return 2;

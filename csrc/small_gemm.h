@@ -288,6 +288,86 @@ static inline void sg_rows1(size_t K, const float *x, size_t ldx, size_t xk, con
     SG_ROW_STORE(0)
 }
 
+/* The dot-product kernel of Note [narrow GEMM] (gdl.h): c[i ci + j cj] = x_i . w_j for R <= 2
+ * rows of x (ldx apart) and J <= SG_DOT_COLUMNS rows of w (ldw apart), all K long. Each sum
+ * runs in 16 lanes, k in order, and is added across its lanes at the end; R and J are
+ * constants where sg_dot inlines it, so the R x J sums stay in registers. */
+#define SG_DOT_COLUMNS 8
+
+__attribute__((target("avx512f"), always_inline))
+static inline void sg_dot_block(size_t K, const float *x, size_t ldx, const float *w,
+                                size_t ldw, float *c, size_t ci, size_t cj, size_t R,
+                                size_t J) {
+    __m512 acc[2][SG_DOT_COLUMNS];
+#pragma GCC unroll 2
+    for (size_t i = 0; i < R; i++) {
+#pragma GCC unroll 8
+        for (size_t j = 0; j < J; j++) {
+            acc[i][j] = _mm512_setzero_ps();
+        }
+    }
+    size_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 a[2];
+#pragma GCC unroll 2
+        for (size_t i = 0; i < R; i++) {
+            a[i] = _mm512_loadu_ps(x + i * ldx + k);
+        }
+#pragma GCC unroll 8
+        for (size_t j = 0; j < J; j++) {
+            __m512 b = _mm512_loadu_ps(w + j * ldw + k);
+#pragma GCC unroll 2
+            for (size_t i = 0; i < R; i++) {
+                acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+            }
+        }
+    }
+    if (k < K) {                                /* the last K % 16, masked: nothing past K read */
+        __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
+        __m512 a[2];
+#pragma GCC unroll 2
+        for (size_t i = 0; i < R; i++) {
+            a[i] = _mm512_maskz_loadu_ps(m, x + i * ldx + k);
+        }
+#pragma GCC unroll 8
+        for (size_t j = 0; j < J; j++) {
+            __m512 b = _mm512_maskz_loadu_ps(m, w + j * ldw + k);
+#pragma GCC unroll 2
+            for (size_t i = 0; i < R; i++) {
+                acc[i][j] = _mm512_fmadd_ps(a[i], b, acc[i][j]);
+            }
+        }
+    }
+#pragma GCC unroll 2
+    for (size_t i = 0; i < R; i++) {
+#pragma GCC unroll 8
+        for (size_t j = 0; j < J; j++) {
+            c[i * ci + j * cj] = _mm512_reduce_add_ps(acc[i][j]);
+        }
+    }
+}
+
+/* sg_dot_block for any R in 1..2 and J in 1..SG_DOT_COLUMNS, each pair its own inlined copy. */
+#define SG_DOT_CASE(j)                                                                      \
+    case j:                                                                                 \
+        if (R == 2) {                                                                       \
+            sg_dot_block(K, x, ldx, w, ldw, c, ci, cj, 2, j);                               \
+        } else {                                                                            \
+            sg_dot_block(K, x, ldx, w, ldw, c, ci, cj, 1, j);                               \
+        }                                                                                   \
+        break;
+
+__attribute__((target("avx512f")))
+static void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *w, size_t ldw,
+                   size_t J, float *c, size_t ci, size_t cj) {
+    switch (J) {
+        SG_DOT_CASE(1) SG_DOT_CASE(2) SG_DOT_CASE(3) SG_DOT_CASE(4)
+        SG_DOT_CASE(5) SG_DOT_CASE(6) SG_DOT_CASE(7) SG_DOT_CASE(8)
+        default:
+            break;
+    }
+}
+
 /* Strips [s0, s1) of y = x @ M (Note [small-batch GEMM]). */
 typedef struct {
     size_t B, K, N, ldx, ldy, s0, s1, xk;      /* xk: x's k stride (sg_rows8), 1 row-major */

@@ -18,7 +18,8 @@ cdef extern from "gdl.h" nogil:
     size_t GDL_MATMUL_SPLIT_MAX
     size_t GDL_MATMUL_PACKED_MIN
     int gdl_matmul_can_split(void *gemm)
-    int gdl_matmul_path(void *gemm, int is_float, size_t M, size_t N, size_t K)
+    int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
+                        size_t K)
     int gdl_matmul_blas_threads()
     void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A,
                         const float *B, float *C, size_t M, size_t N, size_t K)

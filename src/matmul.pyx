@@ -75,14 +75,14 @@ def can_split():
     return bool(c.gdl_matmul_can_split(<void *>sgemm))
 
 
-def _path(size_t M, size_t N, size_t K, dtype):
-    """How a (M, K) x (K, N) product of dtype runs: "packed" (Note [packed GEMM]), "split"
-    (Note [split GEMM]) or "one call"."""
+def _path(size_t M, size_t N, size_t K, dtype, bint trans_a=False, bint trans_b=False):
+    """How op(A) (M, K) x op(B) (K, N) of dtype runs, for C-contiguous A and B: "narrow" (Note
+    [narrow GEMM]), "packed" (Note [packed GEMM]), "split" (Note [split GEMM]) or "one call"."""
     if np.dtype(dtype) == np.float32:
-        path = c.gdl_matmul_path(<void *>sgemm, 1, M, N, K)
+        path = c.gdl_matmul_path(<void *>sgemm, 1, trans_a, trans_b, M, N, K)
     else:
-        path = c.gdl_matmul_path(<void *>dgemm, 0, M, N, K)
-    return ("one call", "split", "packed")[path]
+        path = c.gdl_matmul_path(<void *>dgemm, 0, trans_a, trans_b, M, N, K)
+    return ("one call", "split", "packed", "narrow")[path]
 
 
 def _set_spin(size_t microseconds):

@@ -24,9 +24,32 @@ SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
 # many row groups
 PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
                  (64, 2000, 200), (128, 1100, 140), (1400, 1000, 16)]
-# packed sizes with fewer than 64 rows or 16 columns of C stay the BLAS's (packing op(B), or
-# the strips' zero padding, would dominate)
+# packed sizes with fewer than 64 rows or 16 columns of C are not the packed path's (packing
+# op(B), or the strips' zero padding, would dominate): the narrow path's where its rules say
+# (narrow_expected), else the BLAS's
 FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)]
+# Note [narrow GEMM], (M, K, N, trans_a, trans_b): bench W3's dense layer forward and gx; B^T
+# with few columns (one, and 6 or 13 with an odd row left over and K not a multiple of 16), with
+# few rows (a 1-row and a 9-row C, B's rows against A's), with 15 columns (two groups of B's
+# rows, 7 and 8); B by rows with an inner length of 8, 10 and 15 or 12 and 10 columns; the
+# fewest rows the rows form takes (64)
+NARROW_SHAPES = [(128, 10000, 10, False, True), (128, 10, 10000, False, False),
+                 (2101, 1003, 1, False, True), (3001, 1000, 6, False, True),
+                 (1401, 1003, 13, False, True), (1, 16384, 1100, False, True),
+                 (9, 2001, 1000, False, True), (15, 257, 4096, False, True),
+                 (400, 2048, 15, False, True), (256, 8, 4096, False, False),
+                 (128, 10, 10000, False, False), (1000, 15, 1001, False, False),
+                 (1400, 1000, 12, False, False), (64, 4000, 10, False, False)]
+# not narrow: op(A) transposed (bench W3's gW among them), a C of 2^22 entries or more with a
+# short inner length, fewer than 64 rows with B read by rows, below the split size
+NOT_NARROW = [(10, 128, 10000, True, False), (3000, 1000, 6, True, False),
+              (3000, 1000, 6, True, True), (4096, 8, 1024, False, False),
+              (9, 2000, 1000, False, False), (100, 784, 10, False, True)]
+
+
+def narrow_expected(M, K, N, trans_a, trans_b):
+    # FEW_ROWS under Note [narrow GEMM]: op(A) as stored, and B^T or fewer than 16 columns
+    return not trans_a and (trans_b or N < 16)
 
 
 def random(shape, dtype, seed=0):
@@ -62,15 +85,41 @@ def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
     assert M * K * N >= k.PACKED_MIN
     if conv.packed_kernels():                   # AVX-512: these shapes are the packed path's
         halves = "split" if k.can_split() else "one call"
-        assert k._path(M, N, K, np.float32) == ("packed" if (M, K, N) in PACKED_SHAPES
-                                                else halves)
-    assert k._path(M, N, K, np.float64) != "packed"
+        expected = ("packed" if (M, K, N) in PACKED_SHAPES
+                    else "narrow" if narrow_expected(M, K, N, trans_a, trans_b) else halves)
+        assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
+    assert k._path(M, N, K, np.float64, trans_a, trans_b) not in ("packed", "narrow")
     a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
     expected = ((a.T if trans_a else a).astype(np.float64)
                 @ (b.T if trans_b else b).astype(np.float64))
     y = k.matmul(a, b, trans_a, trans_b)
     assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
     assert_allclose(y, expected, **tolerance(K, np.float32))
+
+
+@pytest.mark.parametrize("M, K, N, trans_a, trans_b", NARROW_SHAPES + NOT_NARROW)
+def test_narrow_products_match_float64(M, K, N, trans_a, trans_b):
+    if conv.packed_kernels():                   # AVX-512: the narrow path's or not
+        assert (k._path(M, N, K, np.float32, trans_a, trans_b) == "narrow") == (
+            (M, K, N, trans_a, trans_b) in NARROW_SHAPES)
+    assert k._path(M, N, K, np.float64, trans_a, trans_b) != "narrow"
+    a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
+    expected = ((a.T if trans_a else a).astype(np.float64)
+                @ (b.T if trans_b else b).astype(np.float64))
+    y = k.matmul(a, b, trans_a, trans_b)
+    assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
+    assert_allclose(y, expected, **tolerance(K, np.float32))
+
+
+def test_narrow_products_read_views_in_place_or_copied():
+    # b, a transposed view of a (10, 10000) array, is read as B^T in place (the dot-product
+    # form); a, strided, is copied
+    a = random((40, 20000), np.float32)[:, ::2]            # (40, 10000)
+    b = random((10, 10000), np.float32, seed=1).T          # (10000, 10), F-order
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    assert_allclose(k.matmul(a, b), expected, **tolerance(10000, np.float32))
+    assert_allclose(k.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b)), expected,
+                    **tolerance(10000, np.float32))
 
 
 def test_packed_products_read_strided_views():
@@ -157,13 +206,14 @@ from gdl._kernels import matmul as k
 rng = np.random.default_rng(0)
 out = {}
 for M, K, N in [(100, 784, 100), (37, 1001, 83), (300, 129, 61), (128, 784, 512),
-                (203, 520, 161), (9, 2000, 1000)]:
+                (203, 520, 161), (9, 2000, 1000), (128, 10000, 10), (1401, 1003, 13)]:
     for dtype in (np.float32, np.float64):
         a, b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((N, K))
         b = b.astype(dtype)
         out[f"{M}_{K}_{N}_{np.dtype(dtype).name}"] = k.matmul(a, b, False, True)
         at, bt = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)     # (K, M), (K, N)
         out[f"{M}_{K}_{N}_{np.dtype(dtype).name}_tn"] = k.matmul(at, bt, True, False)
+        out[f"{M}_{K}_{N}_{np.dtype(dtype).name}_nn"] = k.matmul(a, bt, False, False)
 np.savez(sys.argv[1], **out)
 """
 
@@ -173,7 +223,7 @@ def test_split_products_agree_for_every_thread_count(tmp_path):
     # packed kernel's tasks (Note [packed GEMM])
     settings = {n: {"GDL_NUM_THREADS": n} for n in ("1", "2", "3")}
     settings["no-spin"] = {"GDL_NUM_THREADS": "2", "GDL_SPIN_US": "0"}
-    assert_identical(run_each(_SPLIT, settings, tmp_path), "1", 24)
+    assert_identical(run_each(_SPLIT, settings, tmp_path), "1", 48)
 
 
 def test_packed_and_blas_products_agree(tmp_path):
@@ -199,6 +249,27 @@ def test_linear_on_a_split_product_matches_numpy():
     y.backward(gy)
     assert_allclose(t.grad.data, gy @ W, **tol)
     assert_allclose(layer.weight.grad.data, gy.T @ x, **tol)
+
+
+def test_linear_on_narrow_products_matches_float64():
+    # bench W3's dense layer in float32: y = x W^T (the dot-product form), gx = gy W (the rows
+    # form, inner length 10); gW = gy^T x stays the BLAS's
+    layer = nn.Linear(10000, 10, bias=False)
+    x = random((128, 10000), np.float32, seed=3)
+    W = layer.weight.data
+    if conv.packed_kernels():
+        assert k._path(128, 10, 10000, np.float32, False, True) == "narrow"
+        assert k._path(128, 10000, 10, np.float32, False, False) == "narrow"
+    t = gdl.Tensor(x, requires_grad=True)
+    y = layer(t)
+    x64, W64 = x.astype(np.float64), W.astype(np.float64)
+    assert_allclose(y.data, x64 @ W64.T, **tolerance(10000, np.float32))
+    gy = random((128, 10), np.float32, seed=4)
+    y.backward(gy)
+    assert t.grad.data.dtype == np.float32
+    assert_allclose(t.grad.data, gy.astype(np.float64) @ W64, **tolerance(10, np.float32))
+    assert_allclose(layer.weight.grad.data, gy.T.astype(np.float64) @ x64,
+                    **tolerance(128, np.float32))
 
 
 def test_linear_and_matmul_gradcheck_through_the_split_kernel():
