@@ -27,11 +27,18 @@
  *     y_n (O, P)  = Wt (O, K) @ cols_n (K, P)          strips of cols_n,   8 rows of Wt
  *     gW (O, K)  += gy_n (O, P) @ cols_n^T (P, K)      strips of cols_n^T, 8 rows of gy_n
  *     gcols (K, P) = Wt^T (K, O) @ gy_n (O, P)         strips of gy_n,     8 rows of Wt^T
- * then col2im(gcols) is gx_n. Used for float32 on x86-64 with AVX-512F unless GDL_SMALL_GEMM=0
+ * then col2im(gcols) is gx_n. With stride 1 across, cols_n's strips are copied an output row at
+ * a time instead of gathered (cp_copy_strips), and a kernel of fewer than CP_DOT_K entries
+ * takes gW as dot products of gy_n's rows and cols_n's (cp_dot_gW), where cols_n^T's one strip
+ * would be mostly padding: bench W3's one-channel conv (128 images 27 x 27, 16 3 x 3 kernels)
+ * forward 0.34 -> 0.31 ms, gW and gb 0.52 -> 0.39 (fastest of 300 calls, three alternating
+ * processes), W6b's first conv 0.29 -> 0.27 and 0.42 -> 0.35. Used for float32 on x86-64 with AVX-512F unless GDL_SMALL_GEMM=0
  * (the switch of every packed kernel), and when one thread's scratch stays under CP_MAX_SCRATCH
  * entries; otherwise conv.inc's im2col + BLAS path runs. */
 
 #define CP_MAX_SCRATCH ((size_t)1 << 23)       /* floats of scratch per thread: 32 MiB */
+/* Kernels of fewer entries (C kh kw) than this take gW as dot products (cp_dot_gW). */
+#define CP_DOT_K 16
 
 #ifdef SG_X86
 typedef struct {
@@ -78,6 +85,61 @@ static void cp_gather_strips(const float *src, const int *outer, size_t n_outer,
                              m1 == 0 ? _mm512_setzero_ps()     /* a strip of 16 or fewer */
                                      : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m1, i1,
                                                                 base, 4));
+        }
+    }
+}
+
+/* cp_gather_strips(src, koff, K, poff, P, packed) for a window of stride 1 across, without
+ * gathers: the OW positions of an output row read OW consecutive floats of src, copied into the
+ * strips by masked loads and stores, at most 16 floats each and none across a strip (Note
+ * [packed conv]: AVX-512 gathers took a third of a one-channel forward). */
+__attribute__((target("avx512f")))
+static void cp_copy_strips(const float *src, const int *koff, size_t K, const gdl_window *w,
+                           float *packed) {
+    size_t OW = w->OW, P = w->OH * OW, Wp = w->W + 2 * w->pw, tail = P % SG_STRIP;
+    for (size_t a = 0; a < K; a++) {
+        for (size_t oh = 0; oh < w->OH; oh++) {
+            const float *row = src + koff[a] + oh * w->sh * Wp;    /* position oh OW */
+            for (size_t p = oh * OW, end = p + OW; p < end;) {
+                size_t lane = p % SG_STRIP, n = end - p;
+                n = n < SG_STRIP - lane ? n : SG_STRIP - lane;
+                n = n < 16 ? n : 16;
+                __mmask16 m = (__mmask16)((1u << n) - 1);
+                _mm512_mask_storeu_ps(packed + (p - lane) * K + a * SG_STRIP + lane, m,
+                                      _mm512_maskz_loadu_ps(m, row + (p - oh * OW)));
+                p += n;
+            }
+        }
+        if (tail != 0) {                       /* the last strip's columns past P are zero */
+            memset(packed + (P - tail) * K + a * SG_STRIP + tail, 0,
+                   (SG_STRIP - tail) * sizeof(float));
+        }
+    }
+}
+
+/* cols_n (K, P) row-major for a window of stride 1 across: each output row's OW positions
+ * are OW consecutive floats of src. */
+static void cp_copy_rows(const float *src, const int *koff, size_t K, const gdl_window *w,
+                         float *cols) {
+    size_t OW = w->OW, P = w->OH * OW, Wp = w->W + 2 * w->pw;
+    for (size_t a = 0; a < K; a++) {
+        for (size_t oh = 0; oh < w->OH; oh++) {
+            memcpy(cols + a * P + oh * OW, src + koff[a] + oh * w->sh * Wp, OW * sizeof(float));
+        }
+    }
+}
+
+/* g (O, K) = gy_n (O, P) @ cols_n^T for K below CP_DOT_K: each entry the dot product of a row
+ * of gy_n and a row of cols_n (sg_dot), where a strip of cols_n^T would be mostly padding. */
+__attribute__((target("avx512f")))
+static void cp_dot_gW(const float *gy, const float *cols, size_t O, size_t K, size_t P,
+                      float *g) {
+    size_t groups = (K + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
+    for (size_t o = 0; o < O; o += 2) {
+        size_t R = O - o < 2 ? O - o : 2;
+        for (size_t q = 0; q < groups; q++) {
+            size_t k0 = q * K / groups, k1 = (q + 1) * K / groups;
+            sg_dot(P, gy + o * P, P, R, cols + k0 * P, P, k1 - k0, g + o * K + k0, K, 1);
         }
     }
 }
@@ -171,7 +233,11 @@ static void *cp_forward(void *arg) {
     for (size_t n = j->n0; n < j->n1; n++) {
         float *y = j->y + n * O * P;
         const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
-        cp_gather_strips(src, j->koff, K, j->poff, P, packed);   /* cols_n (K, P) */
+        if (w->sw == 1) {                      /* cols_n (K, P) */
+            cp_copy_strips(src, j->koff, K, w, packed);
+        } else {
+            cp_gather_strips(src, j->koff, K, j->poff, P, packed);
+        }
         for (size_t o = 0; o < O && j->b != NULL; o++) {
             for (size_t p = 0; p < P; p++) {
                 y[o * P + p] = j->b[o];
@@ -192,8 +258,17 @@ static void *cp_backward(void *arg) {
         const float *gy = j->gy + n * O * P;
         if (j->gW != NULL) {
             const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
-            cp_gather_strips(src, j->poff, P, j->koff, K, colsT);  /* cols_n^T (P, K) */
-            cp_gemm(O, P, K, gy, P, colsT, j->gW, K, n != j->n0);
+            if (w->sw == 1 && K < CP_DOT_K) {
+                cp_copy_rows(src, j->koff, K, w, colsT);             /* cols_n (K, P) */
+                float *g = n != j->n0 ? gyP : j->gW;                 /* gyP: free until gx */
+                cp_dot_gW(gy, colsT, O, K, P, g);
+                for (size_t i = 0; i < O * K && g != j->gW; i++) {
+                    j->gW[i] += g[i];
+                }
+            } else {
+                cp_gather_strips(src, j->poff, P, j->koff, K, colsT);  /* cols_n^T (P, K) */
+                cp_gemm(O, P, K, gy, P, colsT, j->gW, K, n != j->n0);
+            }
         }
         for (size_t o = 0; o < O && j->gb != NULL; o++) {
             float s = cp_sum(gy + o * P, P);

@@ -162,6 +162,8 @@ PACKED_CASES = [
     (3, 5, 11, 9, 7, 3, 2, 1),          # 7 rows, K = 45
     (4, 3, 17, 15, 13, 5, 1, 2),        # 13 rows, K = 75, P = 255
     (2, 40, 6, 7, 9, 1, 1, 0),          # 1x1 kernel, K = 40
+    (3, 1, 27, 27, 16, 3, 1, 0),        # bench W3's conv: output rows of 25 across strips
+    (2, 2, 12, 11, 9, 3, (2, 1), 1),    # stride 2 down, 1 across: rows copied, not gathered
 ]
 
 
