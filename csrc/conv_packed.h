@@ -32,9 +32,10 @@
  * takes gW as dot products of gy_n's rows and cols_n's (cp_dot_gW), where cols_n^T's one strip
  * would be mostly padding: bench W3's one-channel conv (128 images 27 x 27, 16 3 x 3 kernels)
  * forward 0.34 -> 0.31 ms, gW and gb 0.52 -> 0.39 (fastest of 300 calls, three alternating
- * processes), W6b's first conv 0.29 -> 0.27 and 0.42 -> 0.35. Used for float32 on x86-64 with AVX-512F unless GDL_SMALL_GEMM=0
- * (the switch of every packed kernel), and when one thread's scratch stays under CP_MAX_SCRATCH
- * entries; otherwise conv.inc's im2col + BLAS path runs. */
+ * processes), W6b's first conv 0.29 -> 0.27 and 0.42 -> 0.35. Used for float32 on x86-64
+ * with AVX-512F unless GDL_SMALL_GEMM=0 (the switch of every packed kernel), and when one
+ * thread's scratch stays under CP_MAX_SCRATCH entries; otherwise conv.inc's im2col + BLAS path
+ * runs. */
 
 #define CP_MAX_SCRATCH ((size_t)1 << 23)       /* floats of scratch per thread: 32 MiB */
 /* Kernels of fewer entries (C kh kw) than this take gW as dot products (cp_dot_gW). */
