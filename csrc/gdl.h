@@ -116,11 +116,13 @@ int gdl_packed_kernels(void);
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
  * 12.8 M multiply-adds at 75 GFLOP/s. On AVX-512, from GDL_MATMUL_SPLIT_MIN multiply-adds, a
  * float32 product with op(A) = A (not transposed) is narrow when
- *   - op(B) = B^T and C has fewer than 16 columns or rows: each entry is the dot product of a
- *     row of A and a row of B, both contiguous. The longer side's rows go in pairs against at
- *     most 8 rows of the shorter at a time, 16 lanes a sum (k in order, the last K % 16 masked),
- *     added across at the end; pairs are the tasks. W3's layer 0.25 ms; (1, 16384) x
- *     (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one row);
+ *   - op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows: each entry is the dot
+ *     product of a row of A and a row of B, both contiguous. The longer side's rows go in
+ *     pairs against at most 8 rows of the shorter at a time, 16 lanes a sum (k in order, the
+ *     last K % 16 masked), added across at the end; pairs are the tasks. W3's layer 0.25 ms;
+ *     (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one
+ *     row); shorter sums cost more in the adds across lanes than in multiplies ((100000, 8) x
+ *     (10, 8)^T 0.9-1.4 ms against 0.3-0.4);
  *   - op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner length under 16
  *     (C under 2^22 entries): the packed path's kernel and tasks (Note [packed GEMM]), op(B)
  *     packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x (8, 4096)

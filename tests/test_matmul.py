@@ -36,15 +36,17 @@ FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)
 NARROW_SHAPES = [(128, 10000, 10, False, True), (128, 10, 10000, False, False),
                  (2101, 1003, 1, False, True), (3001, 1000, 6, False, True),
                  (1401, 1003, 13, False, True), (1, 16384, 1100, False, True),
-                 (9, 2001, 1000, False, True), (15, 257, 4096, False, True),
+                 (9, 2001, 1000, False, True), (15, 257, 4096, False, True), (8300, 256, 1, False, True),
                  (400, 2048, 15, False, True), (256, 8, 4096, False, False),
                  (128, 10, 10000, False, False), (1000, 15, 1001, False, False),
                  (1400, 1000, 12, False, False), (64, 4000, 10, False, False)]
 # not narrow: op(A) transposed (bench W3's gW among them), a C of 2^22 entries or more with a
-# short inner length, fewer than 64 rows with B read by rows, below the split size
+# short inner length, fewer than 64 rows with B read by rows, below the split size, dot
+# products shorter than 256
 NOT_NARROW = [(10, 128, 10000, True, False), (3000, 1000, 6, True, False),
               (3000, 1000, 6, True, True), (4096, 8, 1024, False, False),
-              (9, 2000, 1000, False, False), (100, 784, 10, False, True)]
+              (9, 2000, 1000, False, False), (100, 784, 10, False, True),
+              (100000, 8, 10, False, True), (9000, 255, 10, False, True)]
 
 
 def narrow_expected(M, K, N, trans_a, trans_b):
