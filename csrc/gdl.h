@@ -123,16 +123,23 @@ int gdl_packed_kernels(void);
  *     (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one
  *     row); shorter sums cost more in the adds across lanes than in multiplies ((100000, 8) x
  *     (10, 8)^T 0.9-1.4 ms against 0.3-0.4);
+ *   - op(B) = B and C has at most 10 rows (a classifier's gW = gy^T x), op(A) either way: B is
+ *     streamed by rows, four at a time, along chunks of at most 256 columns of C (the tasks),
+ *     each vector of B used for two rows of C, whose chunk stays in L1; each entry a chain of
+ *     FMAs over k in order. W3's gW, (10, 128)^T x (128, 10000), 0.33 -> 0.20 ms; (1, 256) x
+ *     (256, 8192) 0.47 -> 0.10; (8, 4096) x (4096, 4096) 7.9 -> 5.3; (9, 2000) x (2000, 1000)
+ *     0.51 either way, and with 15 rows it lost (0.77 -> 0.94 for (15, 1000)^T x (1000,
+ *     2000)): the BLAS's from 11 rows on;
  *   - op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner length under 16
  *     (C under 2^22 entries): the packed path's kernel and tasks (Note [packed GEMM]), op(B)
  *     packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x (8, 4096)
  *     0.16 against 0.27; W3's gx, (128, 10) x (10, 10000), 0.24 either way.
  * Measured and left to the BLAS (fastest of 20-400 calls in three alternating processes, AMD
- * EPYC, 2 threads): transposed A ((3000, 1000)^T x (1000, 6): 1.74 ms against 1.25), a C of
- * 2^22 entries from an inner length of 8 (1.36 against 0.99), and B read in place by rows for
- * few rows of C (W3's gW, (10, 128) x (128, 10000), and (1, 256) x (256, 8192): strided rows a
- * power of two apart thrash the caches: 5x slower). Each entry is one task's sum, so every
- * thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
+ * EPYC, 2 threads): transposed A with many rows ((3000, 1000)^T x (1000, 6): 1.74 ms against
+ * 1.25), a C of 2^22 entries from an inner length of 8 (1.36 against 0.99), and (tried first)
+ * B read in 32-column strips straight down K for few rows of C (strided rows a power of two
+ * apart thrash the caches: (1, 256) x (256, 8192) 5x slower). Each entry is one task's sum, so
+ * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
 
 /* Products of fewer multiply-adds than this run as one call: the helper's wake-up and the
  * second packing of the shared operand cost more than half of a smaller product. From

@@ -112,6 +112,10 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
 /* Dot products shorter than this cost more in their sums across lanes than in multiplies:
  * (100000, 8) x (10, 8)^T took 0.9-1.4 ms as dot products, 0.3-0.4 in the BLAS. */
 #define NARROW_DOT_MIN_K 256
+/* Rows of C up to which B is streamed by rows (Note [narrow GEMM]), and the columns of C a
+ * streamed task takes at most (their rows stay in L1). */
+#define STREAM_MAX_ROWS 10
+#define STREAM_CHUNK 256
 
 #ifdef SG_X86
 
@@ -221,9 +225,87 @@ static void narrow_dot_matmul(const float *A, const float *B, float *C, size_t M
     }
 }
 
+typedef struct {
+    size_t M, N, K, chunk;                     /* tasks: chunks of `chunk` columns of C */
+    const float *A, *B;
+    size_t am, ak;                             /* op(A)[m, k] at A[m am + k ak] */
+    float *C;
+} stream_product;
+
+/* The four scalars op(A)[m, k + i] for i < rows (rows <= 4), broadcast; 0 past rows. */
+__attribute__((target("avx512f")))
+static inline void stream_coefficients(const stream_product *p, size_t m, size_t k, size_t rows,
+                                       __m512 a[4]) {
+    const float *at = p->A + m * p->am + k * p->ak;
+    for (size_t i = 0; i < 4; i++) {
+        a[i] = _mm512_set1_ps(i < rows ? at[i * p->ak] : 0.0f);
+    }
+}
+
+/* C[:, n0:n1] = op(A) B for few rows of C, B read four rows at a time along the chunk's
+ * columns, each vector of them used for two rows of C: every entry of C is a chain of FMAs over
+ * k in order, the chunk of C (at most 10 x 256 floats) staying in L1 from one block of four
+ * rows to the next. Rows of B past K (rows < 4) are multiplied by 0, never read. */
+__attribute__((target("avx512f")))
+static void stream_task(void *ctx, size_t begin, size_t end) {
+    const stream_product *p = ctx;
+    size_t M = p->M, N = p->N, K = p->K;
+    for (size_t t = begin; t < end; t++) {
+        size_t n0 = t * p->chunk, n1 = n0 + p->chunk < N ? n0 + p->chunk : N;
+        for (size_t k = 0; k < K; k += 4) {
+            size_t rows = K - k < 4 ? K - k : 4;
+            const float *b = p->B + k * N;
+            for (size_t m = 0; m < M; m += 2) {
+                int pair = m + 1 < M;
+                __m512 a[4], e[4];
+                stream_coefficients(p, m, k, rows, a);
+                stream_coefficients(p, pair ? m + 1 : m, k, rows, e);
+                float *c = p->C + m * N, *d = p->C + (pair ? m + 1 : m) * N;
+                for (size_t n = n0; n < n1; n += 16) {
+                    __mmask16 mask = n1 - n >= 16 ? (__mmask16)0xFFFF
+                                                  : (__mmask16)((1u << (n1 - n)) - 1);
+                    __m512 x = k == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, c + n);
+                    __m512 y = k == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, d + n);
+                    for (size_t i = 0; i < 4; i++) {
+                        __m512 bi = i < rows ? _mm512_maskz_loadu_ps(mask, b + i * N + n)
+                                             : _mm512_setzero_ps();
+                        x = _mm512_fmadd_ps(a[i], bi, x);
+                        y = _mm512_fmadd_ps(e[i], bi, y);
+                    }
+                    if (pair) {
+                        _mm512_mask_storeu_ps(d + n, mask, y);
+                    }
+                    _mm512_mask_storeu_ps(c + n, mask, x);
+                }
+            }
+        }
+    }
+}
+
+/* C = op(A) B, B (K, N) row-major, for C of at most STREAM_MAX_ROWS rows (stream_task). */
+static void narrow_stream_matmul(int trans_a, const float *A, const float *B, float *C,
+                                 size_t M, size_t N, size_t K) {
+    size_t chunk = (N + 1) / 2;                 /* two tasks at least, ... */
+    chunk = (chunk + 15) / 16 * 16;             /* ... of whole vectors, ... */
+    chunk = chunk < STREAM_CHUNK ? chunk : STREAM_CHUNK;   /* ... their C in L1 */
+    stream_product p = {M, N, K, chunk, A, B, trans_a ? 1 : K, trans_a ? M : 1, C};
+    size_t tasks = (N + chunk - 1) / chunk;
+    if (M * N * K < SG_THREAD_WORK) {
+        stream_task(&p, 0, tasks);
+    } else {
+        gdl_parallel_for(tasks, 1, 1, stream_task, &p);
+    }
+}
+
 /* Whether a float product is the narrow path's (Note [narrow GEMM]). */
 static int narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
-    if (M * N * K < GDL_MATMUL_SPLIT_MIN || trans_a) {
+    if (M * N * K < GDL_MATMUL_SPLIT_MIN) {
+        return 0;
+    }
+    if (!trans_b && M <= STREAM_MAX_ROWS) {
+        return 1;                               /* rows of B streamed: either op(A) */
+    }
+    if (trans_a) {
         return 0;
     }
     if (trans_b) {
@@ -240,6 +322,10 @@ static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *
     }
     if (trans_b) {
         narrow_dot_matmul(A, B, C, M, N, K);
+        return 1;
+    }
+    if (M <= STREAM_MAX_ROWS) {
+        narrow_stream_matmul(trans_a, A, B, C, M, N, K);
         return 1;
     }
     return packed_matmul(trans_a, 0, A, B, C, M, N, K);

@@ -28,30 +28,36 @@ PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 
 # op(B), or the strips' zero padding, would dominate): the narrow path's where its rules say
 # (narrow_expected), else the BLAS's
 FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)]
-# Note [narrow GEMM], (M, K, N, trans_a, trans_b): bench W3's dense layer forward and gx; B^T
-# with few columns (one, and 6 or 13 with an odd row left over and K not a multiple of 16), with
-# few rows (a 1-row and a 9-row C, B's rows against A's), with 15 columns (two groups of B's
-# rows, 7 and 8); B by rows with an inner length of 8, 10 and 15 or 12 and 10 columns; the
-# fewest rows the rows form takes (64)
+# Note [narrow GEMM], (M, K, N, trans_a, trans_b): bench W3's dense layer forward, gx and gW;
+# B^T with few columns (one, and 6 or 13 with an odd row left over and K not a multiple of 16),
+# with few rows (a 1-row and a 9-row C, B's rows against A's), with 15 columns (two groups of
+# B's rows, 7 and 8), the shortest dot products (256); B by rows with an inner length of 8, 10
+# and 15 or 12 and 10 columns, the fewest rows that form takes (64); B streamed for C of 1, 3,
+# 9 (a row without a pair) and 10 rows, K not a multiple of 4, a last chunk of 3 columns
 NARROW_SHAPES = [(128, 10000, 10, False, True), (128, 10, 10000, False, False),
+                 (10, 128, 10000, True, False),
                  (2101, 1003, 1, False, True), (3001, 1000, 6, False, True),
                  (1401, 1003, 13, False, True), (1, 16384, 1100, False, True),
-                 (9, 2001, 1000, False, True), (15, 257, 4096, False, True), (8300, 256, 1, False, True),
+                 (9, 2001, 1000, False, True), (15, 257, 4096, False, True),
+                 (8300, 256, 1, False, True),
                  (400, 2048, 15, False, True), (256, 8, 4096, False, False),
-                 (128, 10, 10000, False, False), (1000, 15, 1001, False, False),
-                 (1400, 1000, 12, False, False), (64, 4000, 10, False, False)]
-# not narrow: op(A) transposed (bench W3's gW among them), a C of 2^22 entries or more with a
-# short inner length, fewer than 64 rows with B read by rows, below the split size, dot
-# products shorter than 256
-NOT_NARROW = [(10, 128, 10000, True, False), (3000, 1000, 6, True, False),
-              (3000, 1000, 6, True, True), (4096, 8, 1024, False, False),
-              (9, 2000, 1000, False, False), (100, 784, 10, False, True),
+                 (1000, 15, 1001, False, False), (1400, 1000, 12, False, False),
+                 (64, 4000, 10, False, False),
+                 (1, 16384, 1100, False, False), (3, 7, 100003, False, False),
+                 (9, 2001, 1000, True, False), (10, 100, 2200, True, False)]
+# not narrow: op(A) transposed with many rows, a C of 2^22 entries or more with a short inner
+# length, 11 to 63 rows with B read by rows, below the split size, dot products shorter than
+# 256
+NOT_NARROW = [(3000, 1000, 6, True, False), (3000, 1000, 6, True, True),
+              (4096, 8, 1024, False, False), (11, 2000, 1000, False, False),
+              (15, 1000, 2000, True, False), (100, 784, 10, False, True),
               (100000, 8, 10, False, True), (9000, 255, 10, False, True)]
 
 
 def narrow_expected(M, K, N, trans_a, trans_b):
-    # FEW_ROWS under Note [narrow GEMM]: op(A) as stored, and B^T or fewer than 16 columns
-    return not trans_a and (trans_b or N < 16)
+    # FEW_ROWS under Note [narrow GEMM] (every K >= 256): B streamed for 10 rows or fewer; else
+    # op(A) as stored, and B^T or fewer than 16 columns
+    return (not trans_b and M <= 10) or (not trans_a and (trans_b or N < 16))
 
 
 def random(shape, dtype, seed=0):
@@ -255,13 +261,14 @@ def test_linear_on_a_split_product_matches_numpy():
 
 def test_linear_on_narrow_products_matches_float64():
     # bench W3's dense layer in float32: y = x W^T (the dot-product form), gx = gy W (the rows
-    # form, inner length 10); gW = gy^T x stays the BLAS's
+    # form, inner length 10), gW = gy^T x (B streamed by rows, 10 rows of C)
     layer = nn.Linear(10000, 10, bias=False)
     x = random((128, 10000), np.float32, seed=3)
     W = layer.weight.data
     if conv.packed_kernels():
         assert k._path(128, 10, 10000, np.float32, False, True) == "narrow"
         assert k._path(128, 10000, 10, np.float32, False, False) == "narrow"
+        assert k._path(10, 10000, 128, np.float32, True, False) == "narrow"
     t = gdl.Tensor(x, requires_grad=True)
     y = layer(t)
     x64, W64 = x.astype(np.float64), W.astype(np.float64)
