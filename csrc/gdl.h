@@ -93,8 +93,9 @@ int gdl_packed_kernels(void);
  * of watching: W1 0.534 / 0.483 / 0.420, W2 0.498 / 0.393 / 0.379, W6a 3.98 / 3.53 / 3.40;
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
-/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds to
- * GDL_MATMUL_SPLIT_MAX with at least 64 rows and 16 columns of C runs on the recurrent layers'
+/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds
+ * (GDL_MATMUL_PACKED_MIN_TRANS_A with op(A) transposed) to GDL_MATMUL_SPLIT_MAX with at least
+ * 64 rows and 16 columns of C runs on the recurrent layers'
  * register-blocked kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer rows,
  * packing op(B) would cost more than a sixth of the product; with fewer columns, most of a strip
  * is padding). op(B) is packed first into strips of 32 columns (a
@@ -107,7 +108,9 @@ int gdl_packed_kernels(void);
  * 784) x (784, 512)^T 488-557 / 605 / 632-670; (128, 512) x (512, 512)^T 340-365 / 405 / 441-448;
  * gW2 344-382 / 407 / 394-415; gx2 352-370 / 394 / 381-394; gW1 498-530 / 567 / 533-541. The
  * book's (100, 784) x (784, 100) layers (7.8M) gained nothing measurable (92-105 us against
- * 103-105 forward, 100-114 against 100-106 for gW), so below 2^24 the halves stay; nor did the
+ * 103-105 forward, 100-114 against 100-106 for gW), so below 2^24 the halves stay, but for gW
+ * = gy^T x from 2^22: timed in place, bench W1's and W2's steps took 0.92-0.97 of their time
+ * with it (paired repeats, four runs of 30; 0.96-1.09 with the forward packed too); nor did the
  * larger products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
  * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
  * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
@@ -147,8 +150,10 @@ int gdl_packed_kernels(void);
  * and a machine with more cores than two parts would lose them: one call. */
 #define GDL_MATMUL_SPLIT_MIN ((size_t)1 << 21)
 #define GDL_MATMUL_SPLIT_MAX ((size_t)1 << 27)
-/* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]). */
+/* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]); with
+ * op(A) transposed (a weight gradient gy^T x), from the second. */
 #define GDL_MATMUL_PACKED_MIN ((size_t)1 << 24)
+#define GDL_MATMUL_PACKED_MIN_TRANS_A ((size_t)1 << 22)
 
 /* 1 when products can be split: gemm's library (scipy's cython_blas) exposes OpenBLAS's
  * thread-count control. Looked up once. */

@@ -350,9 +350,10 @@ static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *
 #endif
 
 /* Whether a float product of these sizes is the packed path's (Note [packed GEMM]). */
-static int packed_takes(size_t M, size_t N, size_t K) {
+static int packed_takes(int trans_a, size_t M, size_t N, size_t K) {
     size_t macs = M * N * K;
-    return macs >= GDL_MATMUL_PACKED_MIN && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
+    size_t least = trans_a ? GDL_MATMUL_PACKED_MIN_TRANS_A : GDL_MATMUL_PACKED_MIN;
+    return macs >= least && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
            && N >= PACKED_MIN_COLUMNS;
 }
 
@@ -360,7 +361,8 @@ static int packed_takes(size_t M, size_t N, size_t K) {
 static int try_packed_f32(int trans_a, int trans_b, const float *A, const float *B, float *C,
                           size_t M, size_t N, size_t K) {
     return narrow_matmul(trans_a, trans_b, A, B, C, M, N, K)
-           || (packed_takes(M, N, K) && packed_matmul(trans_a, trans_b, A, B, C, M, N, K));
+           || (packed_takes(trans_a, M, N, K)
+               && packed_matmul(trans_a, trans_b, A, B, C, M, N, K));
 }
 
 static int try_packed_f64(int trans_a, int trans_b, const double *A, const double *B,
@@ -377,7 +379,7 @@ int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M
     if (is_float && narrow_takes(trans_a, trans_b, M, N, K) && sg_use(1)) {
         return 3;
     }
-    if (is_float && packed_takes(M, N, K) && sg_use(1)) {
+    if (is_float && packed_takes(trans_a, M, N, K) && sg_use(1)) {
         return 2;
     }
     return split_parts(gemm, M, N, K) > 1 ? 1 : 0;

@@ -14,6 +14,7 @@ SPLIT_MIN = c.GDL_MATMUL_SPLIT_MIN
 SPLIT_MAX = c.GDL_MATMUL_SPLIT_MAX
 # the multiply-adds from which a float32 product runs packed, up to SPLIT_MAX (Note [packed GEMM])
 PACKED_MIN = c.GDL_MATMUL_PACKED_MIN
+PACKED_MIN_TRANS_A = c.GDL_MATMUL_PACKED_MIN_TRANS_A
 
 
 def _matmul(int trans_a, int trans_b, const real[:, ::1] A, const real[:, ::1] B,

@@ -130,6 +130,22 @@ def test_narrow_products_read_views_in_place_or_copied():
                     **tolerance(10000, np.float32))
 
 
+@pytest.mark.parametrize("M, K, N", [(100, 100, 784), (64, 1000, 66), (784, 100, 100)])
+def test_weight_gradients_are_packed_from_the_lower_size(M, K, N):
+    # gy^T x (op(A) transposed) runs packed from PACKED_MIN_TRANS_A: bench W1's and W2's gW
+    # (100, 100)^T x (100, 784); the same sizes with op(A) as stored stay the BLAS halves
+    assert k.PACKED_MIN_TRANS_A <= M * K * N < k.PACKED_MIN
+    if conv.packed_kernels():
+        halves = "split" if k.can_split() else "one call"
+        assert k._path(M, N, K, np.float32, True, False) == "packed"
+        assert k._path(M, N, K, np.float32, True, True) == "packed"
+        assert k._path(M, N, K, np.float32, False, False) == halves
+    for trans_b in (False, True):
+        a, b, _ = operands(M, K, N, np.float32, True, trans_b)
+        expected = a.T.astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
+        assert_allclose(k.matmul(a, b, True, trans_b), expected, **tolerance(K, np.float32))
+
+
 def test_packed_products_read_strided_views():
     base = random((300, 1600), np.float32)
     a = base[:128, ::2]                         # strided (128, 800): copied
