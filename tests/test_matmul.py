@@ -75,6 +75,16 @@ def tolerance(K, dtype):
     return {"rtol": RTOL[dtype], "atol": RTOL[dtype] * np.sqrt(K) * 10}
 
 
+def assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b):
+    # the kernel's float32 op(A) op(B) against the float64 product of the same operands
+    a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
+    expected = ((a.T if trans_a else a).astype(np.float64)
+                @ (b.T if trans_b else b).astype(np.float64))
+    y = k.matmul(a, b, trans_a, trans_b)
+    assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
+    assert_allclose(y, expected, **tolerance(K, np.float32))
+
+
 @pytest.mark.parametrize("M, K, N", SHAPES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("trans_a, trans_b", [(False, False), (False, True), (True, False),
@@ -97,12 +107,7 @@ def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
                     else "narrow" if narrow_expected(M, K, N, trans_a, trans_b) else halves)
         assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
     assert k._path(M, N, K, np.float64, trans_a, trans_b) not in ("packed", "narrow")
-    a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
-    expected = ((a.T if trans_a else a).astype(np.float64)
-                @ (b.T if trans_b else b).astype(np.float64))
-    y = k.matmul(a, b, trans_a, trans_b)
-    assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
-    assert_allclose(y, expected, **tolerance(K, np.float32))
+    assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
 
 
 @pytest.mark.parametrize("M, K, N, trans_a, trans_b", NARROW_SHAPES + NOT_NARROW)
@@ -111,12 +116,7 @@ def test_narrow_products_match_float64(M, K, N, trans_a, trans_b):
         assert (k._path(M, N, K, np.float32, trans_a, trans_b) == "narrow") == (
             (M, K, N, trans_a, trans_b) in NARROW_SHAPES)
     assert k._path(M, N, K, np.float64, trans_a, trans_b) != "narrow"
-    a, b, _ = operands(M, K, N, np.float32, trans_a, trans_b)
-    expected = ((a.T if trans_a else a).astype(np.float64)
-                @ (b.T if trans_b else b).astype(np.float64))
-    y = k.matmul(a, b, trans_a, trans_b)
-    assert y.dtype == np.float32 and y.shape == (M, N) and y.flags.c_contiguous
-    assert_allclose(y, expected, **tolerance(K, np.float32))
+    assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
 
 
 def test_narrow_products_read_views_in_place_or_copied():
@@ -141,9 +141,7 @@ def test_weight_gradients_are_packed_from_the_lower_size(M, K, N):
         assert k._path(M, N, K, np.float32, True, True) == "packed"
         assert k._path(M, N, K, np.float32, False, False) == halves
     for trans_b in (False, True):
-        a, b, _ = operands(M, K, N, np.float32, True, trans_b)
-        expected = a.T.astype(np.float64) @ (b.T if trans_b else b).astype(np.float64)
-        assert_allclose(k.matmul(a, b, True, trans_b), expected, **tolerance(K, np.float32))
+        assert_float32_product_is_exact_enough(M, K, N, True, trans_b)
 
 
 def test_packed_products_read_strided_views():
