@@ -118,12 +118,12 @@ int gdl_packed_kernels(void);
 /* Note [narrow GEMM]: a product with one side under 16 is memory-bound, and the BLAS spends it
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
  * 12.8 M multiply-adds at 75 GFLOP/s. On AVX-512, from GDL_MATMUL_SPLIT_MIN multiply-adds, a
- * float32 product with op(A) = A (not transposed) is narrow when
- *   - op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows: each entry is the dot
- *     product of a row of A and a row of B, both contiguous. The longer side's rows go in
- *     pairs against at most 8 rows of the shorter at a time, 16 lanes a sum (k in order, the
- *     last K % 16 masked), added across at the end; pairs are the tasks. W3's layer 0.25 ms;
- *     (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one
+ * float32 product is narrow when
+ *   - op(A) = A, op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows: each entry
+ *     is the dot product of a row of A and a row of B, both contiguous. The longer side's rows
+ *     go in pairs against at most 8 rows of the shorter at a time, 16 lanes a sum (k in order,
+ *     the last K % 16 masked), added across at the end; pairs are the tasks. W3's layer 0.25
+ *     ms; (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one
  *     row); shorter sums cost more in the adds across lanes than in multiplies ((100000, 8) x
  *     (10, 8)^T 0.9-1.4 ms against 0.3-0.4);
  *   - op(B) = B and C has at most 10 rows (a classifier's gW = gy^T x), op(A) either way: B is
@@ -133,10 +133,10 @@ int gdl_packed_kernels(void);
  *     (256, 8192) 0.47 -> 0.10; (8, 4096) x (4096, 4096) 7.9 -> 5.3; (9, 2000) x (2000, 1000)
  *     0.51 either way, and with 15 rows it lost (0.77 -> 0.94 for (15, 1000)^T x (1000,
  *     2000)): the BLAS's from 11 rows on;
- *   - op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner length under 16
- *     (C under 2^22 entries): the packed path's kernel and tasks (Note [packed GEMM]), op(B)
- *     packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x (8, 4096)
- *     0.16 against 0.27; W3's gx, (128, 10) x (10, 10000), 0.24 either way.
+ *   - op(A) = A, op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner
+ *     length under 16 (C under 2^22 entries): the packed path's kernel and tasks (Note [packed
+ *     GEMM]), op(B) packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x
+ *     (8, 4096) 0.16 against 0.27; W3's gx, (128, 10) x (10, 10000), 0.24 either way.
  * Measured and left to the BLAS (fastest of 20-400 calls in three alternating processes, AMD
  * EPYC, 2 threads): transposed A with many rows ((3000, 1000)^T x (1000, 6): 1.74 ms against
  * 1.25), a C of 2^22 entries from an inner length of 8 (1.36 against 0.99), and (tried first)
