@@ -29,7 +29,7 @@
  *     gcols (K, P) = Wt^T (K, O) @ gy_n (O, P)         strips of gy_n,     8 rows of Wt^T
  * then col2im(gcols) is gx_n. With stride 1 across, cols_n's strips are copied an output row at
  * a time instead of gathered (cp_copy_strips), and a kernel of fewer than CP_DOT_K entries
- * takes gW as dot products of gy_n's rows and cols_n's (cp_dot_gW), where cols_n^T's one strip
+ * takes gW as dot products of gy_n's rows and cols_n's (sg_dot_rows), where cols_n^T's one strip
  * would be mostly padding: bench W3's one-channel conv (128 images 27 x 27, 16 3 x 3 kernels)
  * forward 0.34 -> 0.31 ms, gW and gb 0.52 -> 0.39 (fastest of 300 calls, three alternating
  * processes), W6b's first conv 0.29 -> 0.27 and 0.42 -> 0.35. Used for float32 on x86-64
@@ -38,7 +38,7 @@
  * runs. */
 
 #define CP_MAX_SCRATCH ((size_t)1 << 23)       /* floats of scratch per thread: 32 MiB */
-/* Kernels of fewer entries (C kh kw) than this take gW as dot products (cp_dot_gW). */
+/* Kernels of fewer entries (C kh kw) than this take gW as dot products (sg_dot_rows). */
 #define CP_DOT_K 16
 
 #ifdef SG_X86
@@ -119,28 +119,14 @@ static void cp_copy_strips(const float *src, const int *koff, size_t K, const gd
 }
 
 /* cols_n (K, P) row-major for a window of stride 1 across: each output row's OW positions
- * are OW consecutive floats of src. */
+ * are OW consecutive floats of src, one memcpy (gdl_im2col_f32, for any stride, took W3's gW
+ * 0.50-0.54 ms instead of 0.38-0.42 with this). */
 static void cp_copy_rows(const float *src, const int *koff, size_t K, const gdl_window *w,
                          float *cols) {
     size_t OW = w->OW, P = w->OH * OW, Wp = w->W + 2 * w->pw;
     for (size_t a = 0; a < K; a++) {
         for (size_t oh = 0; oh < w->OH; oh++) {
             memcpy(cols + a * P + oh * OW, src + koff[a] + oh * w->sh * Wp, OW * sizeof(float));
-        }
-    }
-}
-
-/* g (O, K) = gy_n (O, P) @ cols_n^T for K below CP_DOT_K: each entry the dot product of a row
- * of gy_n and a row of cols_n (sg_dot), where a strip of cols_n^T would be mostly padding. */
-__attribute__((target("avx512f")))
-static void cp_dot_gW(const float *gy, const float *cols, size_t O, size_t K, size_t P,
-                      float *g) {
-    size_t groups = (K + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
-    for (size_t o = 0; o < O; o += 2) {
-        size_t R = O - o < 2 ? O - o : 2;
-        for (size_t q = 0; q < groups; q++) {
-            size_t k0 = q * K / groups, k1 = (q + 1) * K / groups;
-            sg_dot(P, gy + o * P, P, R, cols + k0 * P, P, k1 - k0, g + o * K + k0, K, 1);
         }
     }
 }
@@ -260,9 +246,12 @@ static void *cp_backward(void *arg) {
         if (j->gW != NULL) {
             const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
             if (w->sw == 1 && K < CP_DOT_K) {
-                cp_copy_rows(src, j->koff, K, w, colsT);             /* cols_n (K, P) */
+                /* gW (O, K) += gy_n (O, P) @ cols_n^T: each entry the dot product of a row of
+                 * gy_n and a row of cols_n (K, P), where cols_n^T's one strip would be mostly
+                 * padding */
+                cp_copy_rows(src, j->koff, K, w, colsT);
                 float *g = n != j->n0 ? gyP : j->gW;                 /* gyP: free until gx */
-                cp_dot_gW(gy, colsT, O, K, P, g);
+                sg_dot_rows(P, gy, P, 0, O, colsT, P, K, g, K, 1);
                 for (size_t i = 0; i < O * K && g != j->gW; i++) {
                     j->gW[i] += g[i];
                 }

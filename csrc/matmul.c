@@ -117,6 +117,9 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
 #define STREAM_MAX_ROWS 10
 #define STREAM_CHUNK 256
 
+/* The forms of Note [narrow GEMM]. */
+typedef enum { NARROW_NONE, NARROW_DOT, NARROW_STREAM, NARROW_PACKED } narrow_form;
+
 #ifdef SG_X86
 
 typedef struct {
@@ -195,20 +198,11 @@ typedef struct {
     size_t ci, cj;
 } dot_product;
 
-/* Pairs [begin, end) of X's rows against every row of Y, in groups of at most
- * SG_DOT_COLUMNS rows of Y. */
-__attribute__((target("avx512f")))
+/* Pairs [begin, end) of X's rows against every row of Y (sg_dot_rows). */
 static void dot_task(void *ctx, size_t begin, size_t end) {
     const dot_product *d = ctx;
-    size_t groups = (d->J + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
-    for (size_t pair = begin; pair < end; pair++) {
-        size_t i = 2 * pair, R = d->rows - i < 2 ? d->rows - i : 2;
-        for (size_t g = 0; g < groups; g++) {
-            size_t j0 = g * d->J / groups, j1 = (g + 1) * d->J / groups;
-            sg_dot(d->K, d->X + i * d->K, d->K, R, d->Y + j0 * d->K, d->K, j1 - j0,
-                   d->C + i * d->ci + j0 * d->cj, d->ci, d->cj);
-        }
-    }
+    size_t i1 = 2 * end < d->rows ? 2 * end : d->rows;
+    sg_dot_rows(d->K, d->X, d->K, 2 * begin, i1, d->Y, d->K, d->J, d->C, d->ci, d->cj);
 }
 
 /* C = A B^T, A (M, K) and B (N, K) row-major, M or N below NARROW_SIDE: each entry one dot
@@ -245,7 +239,8 @@ static inline void stream_coefficients(const stream_product *p, size_t m, size_t
 /* C[:, n0:n1] = op(A) B for few rows of C, B read four rows at a time along the chunk's
  * columns, each vector of them used for two rows of C: every entry of C is a chain of FMAs over
  * k in order, the chunk of C (at most 10 x 256 floats) staying in L1 from one block of four
- * rows to the next. Rows of B past K (rows < 4) are multiplied by 0, never read. */
+ * rows to the next. Rows of B past K (rows < 4) are multiplied by 0, never read; an odd last
+ * row of C is its own pair, the second copy not stored. */
 __attribute__((target("avx512f")))
 static void stream_task(void *ctx, size_t begin, size_t end) {
     const stream_product *p = ctx;
@@ -297,38 +292,40 @@ static void narrow_stream_matmul(int trans_a, const float *A, const float *B, fl
     }
 }
 
-/* Whether a float product is the narrow path's (Note [narrow GEMM]). */
-static int narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
+/* Which form of Note [narrow GEMM] a float product takes, NARROW_NONE if it is not narrow. */
+static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
     if (M * N * K < GDL_MATMUL_SPLIT_MIN) {
-        return 0;
+        return NARROW_NONE;
     }
     if (!trans_b && M <= STREAM_MAX_ROWS) {
-        return 1;                               /* rows of B streamed: either op(A) */
+        return NARROW_STREAM;                   /* rows of B streamed: either op(A) */
     }
     if (trans_a) {
-        return 0;
+        return NARROW_NONE;
     }
     if (trans_b) {
-        return K >= NARROW_DOT_MIN_K && (M < NARROW_SIDE || N < NARROW_SIDE);
+        return K >= NARROW_DOT_MIN_K && (M < NARROW_SIDE || N < NARROW_SIDE) ? NARROW_DOT
+                                                                             : NARROW_NONE;
     }
-    return M >= PACKED_MIN_ROWS
-           && (N < NARROW_SIDE || (K < NARROW_SIDE && M * N < NARROW_MAX_C));
+    return M >= PACKED_MIN_ROWS && (N < NARROW_SIDE || (K < NARROW_SIDE && M * N < NARROW_MAX_C))
+               ? NARROW_PACKED
+               : NARROW_NONE;
 }
 
 static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
                          size_t M, size_t N, size_t K) {
-    if (!sg_use(1) || !narrow_takes(trans_a, trans_b, M, N, K)) {
-        return 0;
+    switch (sg_use(1) ? narrow_takes(trans_a, trans_b, M, N, K) : NARROW_NONE) {
+        case NARROW_DOT:
+            narrow_dot_matmul(A, B, C, M, N, K);
+            return 1;
+        case NARROW_STREAM:
+            narrow_stream_matmul(trans_a, A, B, C, M, N, K);
+            return 1;
+        case NARROW_PACKED:
+            return packed_matmul(trans_a, 0, A, B, C, M, N, K);
+        default:
+            return 0;
     }
-    if (trans_b) {
-        narrow_dot_matmul(A, B, C, M, N, K);
-        return 1;
-    }
-    if (M <= STREAM_MAX_ROWS) {
-        narrow_stream_matmul(trans_a, A, B, C, M, N, K);
-        return 1;
-    }
-    return packed_matmul(trans_a, 0, A, B, C, M, N, K);
 }
 #else
 static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
@@ -337,9 +334,9 @@ static int packed_matmul(int trans_a, int trans_b, const float *A, const float *
     return 0;                                  /* the kernels are x86-64 AVX-512 only */
 }
 
-static int narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
+static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
     (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K;
-    return 0;
+    return NARROW_NONE;
 }
 
 static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
@@ -376,7 +373,7 @@ int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M
     if (M == 0 || N == 0 || K == 0) {
         return 0;
     }
-    if (is_float && narrow_takes(trans_a, trans_b, M, N, K) && sg_use(1)) {
+    if (is_float && narrow_takes(trans_a, trans_b, M, N, K) != NARROW_NONE && sg_use(1)) {
         return 3;
     }
     if (is_float && packed_takes(trans_a, M, N, K) && sg_use(1)) {

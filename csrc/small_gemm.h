@@ -157,7 +157,7 @@ static inline void sg_pack(const float *W, size_t K, size_t N, int transposed, f
     }
 #define SG_ROW_FMA(r)                                                                       \
     {                                                                                       \
-        __m512 a = _mm512_set1_ps(x[r * ldx + k * xk]);                                          \
+        __m512 a = _mm512_set1_ps(x[r * ldx + k * xk]);                                     \
         c##r##a = _mm512_fmadd_ps(a, w0, c##r##a);                                          \
         c##r##b = _mm512_fmadd_ps(a, w1, c##r##b);                                          \
     }
@@ -208,8 +208,8 @@ static inline void sg_rows8(size_t K, const float *x, size_t ldx, size_t xk, con
 
 __attribute__((target("avx512f")))
 static inline void sg_rows8_half(size_t K, const float *x, size_t ldx, size_t xk,
-                                 const float *strip,
-                                 float *y, size_t ldy, size_t width, int accumulate) {
+                                 const float *strip, float *y, size_t ldy, size_t width,
+                                 int accumulate) {
     __mmask16 m0, m1;
     sg_masks(width, &m0, &m1);
     SG_HALF_DECL(0) SG_HALF_DECL(1) SG_HALF_DECL(2) SG_HALF_DECL(3)
@@ -358,7 +358,7 @@ static inline void sg_dot_block(size_t K, const float *x, size_t ldx, const floa
         break;
 
 __attribute__((target("avx512f")))
-static void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *w, size_t ldw,
+static inline void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *w, size_t ldw,
                    size_t J, float *c, size_t ci, size_t cj) {
     switch (J) {
         SG_DOT_CASE(1) SG_DOT_CASE(2) SG_DOT_CASE(3) SG_DOT_CASE(4)
@@ -368,9 +368,25 @@ static void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *
     }
 }
 
+/* c[i ci + j cj] = x_i . w_j for rows [i0, i1) of x, in pairs, against all J rows of w, in
+ * balanced groups of at most SG_DOT_COLUMNS (sg_dot); rows K long, ldx and ldw apart. */
+__attribute__((target("avx512f")))
+static inline void sg_dot_rows(size_t K, const float *x, size_t ldx, size_t i0, size_t i1,
+                        const float *w, size_t ldw, size_t J, float *c, size_t ci, size_t cj) {
+    size_t groups = (J + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
+    for (size_t i = i0; i < i1; i += 2) {
+        size_t R = i1 - i < 2 ? i1 - i : 2;
+        for (size_t g = 0; g < groups; g++) {
+            size_t j0 = g * J / groups, j1 = (g + 1) * J / groups;
+            sg_dot(K, x + i * ldx, ldx, R, w + j0 * ldw, ldw, j1 - j0, c + i * ci + j0 * cj,
+                   ci, cj);
+        }
+    }
+}
+
 /* Strips [s0, s1) of y = x @ M (Note [small-batch GEMM]). */
 typedef struct {
-    size_t B, K, N, ldx, ldy, s0, s1, xk;      /* xk: x's k stride (sg_rows8), 1 row-major */
+    size_t B, K, N, ldx, ldy, s0, s1;
     const float *x, *P;
     float *y;
     int accumulate;
@@ -403,8 +419,8 @@ static inline void sg_strips(const sg_job *j) {
     for (size_t s = j->s0; s < j->s1; s++) {
         size_t n0 = s * SG_STRIP;
         size_t width = j->N - n0 < SG_STRIP ? j->N - n0 : SG_STRIP;
-        sg_strip_rows(j->B, j->K, j->x, j->ldx, j->xk, j->P + n0 * j->K, j->y + n0, j->ldy,
-                      width, j->accumulate);
+        sg_strip_rows(j->B, j->K, j->x, j->ldx, 1, j->P + n0 * j->K, j->y + n0, j->ldy, width,
+                      j->accumulate);
     }
 }
 
@@ -428,7 +444,7 @@ static inline size_t sg_threads(void) {
 static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t ldx,
                            const float *P, float *y, size_t ldy, int accumulate) {
     size_t strips = (N + SG_STRIP - 1) / SG_STRIP;
-    sg_job job = {B, K, N, ldx, ldy, 0, strips, 1, x, P, y, accumulate};
+    sg_job job = {B, K, N, ldx, ldy, 0, strips, x, P, y, accumulate};
     if (B * K * N < SG_THREAD_WORK) {
         sg_strips(&job);
         return;
@@ -500,7 +516,7 @@ static inline void small_gemm_strips_f32(size_t B, size_t K, size_t N, const flo
                                          size_t ldx, const float *P, float *y, size_t ldy,
                                          size_t s0, size_t s1, int accumulate) {
 #ifdef SG_X86
-    sg_job job = {B, K, N, ldx, ldy, s0, s1, 1, x, P, y, accumulate};
+    sg_job job = {B, K, N, ldx, ldy, s0, s1, x, P, y, accumulate};
     sg_strips(&job);
 #else
     (void)B, (void)K, (void)N, (void)x, (void)ldx, (void)P, (void)y, (void)ldy, (void)s0;

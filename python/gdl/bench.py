@@ -894,7 +894,7 @@ def _ratio(results, a, b):
         return None
     ta, tb = results[a]["ms_repeats"], results[b]["ms_repeats"]
     if len(ta) != len(tb):                      # not interleaved round by round
-        return results[a]["ms_median"] / results[b]["ms_median"]
+        return _ratio_of_medians(results, a, b)
     return _quantile(sorted(x / y for x, y in zip(ta, tb)), 0.5)
 
 
