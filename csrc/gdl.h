@@ -448,7 +448,9 @@ void gdl_lstm_cell_bwd_f64(const double *G, const double *c_prev, const double *
                            const double *gh, double *gc, double *dG, size_t B, size_t H);
 
 /* LSTM forward over all steps: hs[0], cs[0] = h0, c0 on entry; G (steps, B, 4H) receives the
- * activated gates, hs[1:] and cs[1:] every step's h and c. */
+ * activated gates, hs[1:] and cs[1:] every step's h and c. x may be NULL (W_ih and D are then
+ * unused): G holds x W_ih^T, the input projection without the bias, on entry (Note [lookup
+ * into LSTM] in python/gdl/ops/rnn.py). */
 void gdl_lstm_fwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih, const float *W_hh,
                       const float *b, float *G, float *hs, float *cs, size_t steps, size_t B,
                       size_t D, size_t H);
@@ -459,7 +461,8 @@ void gdl_lstm_fwd_f64(gdl_dgemm_t gemm, const double *x, const double *W_ih,
 /* LSTM backward from the saved G, hs, cs. gh (steps, B, H) is the upstream gradient of hs[1:]
  * (the final state's included); gc (B, H) is that of cs[steps] on entry and of c0 on exit.
  * Writes gh0 (B, H), gW_ih, gW_hh, gb (overwritten) and gx (steps, B, D; skipped when NULL);
- * dG (steps, B, 4H) is scratch. */
+ * dG (steps, B, 4H) receives the gradient of the preactivations. x may be NULL (W_ih, D, gx
+ * and gW_ih are then unused): the caller takes the input's gradients from dG. */
 void gdl_lstm_bwd_f32(gdl_sgemm_t gemm, const float *x, const float *W_ih, const float *W_hh,
                       const float *G, const float *hs, const float *cs, const float *gh,
                       float *gc, float *gh0, float *gx, float *gW_ih, float *gW_hh, float *gb,

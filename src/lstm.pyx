@@ -68,6 +68,34 @@ def _bwd(const real[:, :, ::1] x, const real[:, ::1] W_ih, const real[:, ::1] W_
                                &dG[0, 0, 0], steps, B, I, H)
 
 
+def _fwd_projected(const real[:, ::1] W_hh, const real[::1] b, real[:, :, ::1] G,
+                   real[:, :, ::1] hs, real[:, :, ::1] cs):
+    cdef size_t steps = G.shape[0], B = G.shape[1], H = W_hh.shape[1]
+    with nogil:
+        if real is float:
+            c.gdl_lstm_fwd_f32(sgemm, NULL, NULL, &W_hh[0, 0], &b[0], &G[0, 0, 0],
+                               &hs[0, 0, 0], &cs[0, 0, 0], steps, B, 0, H)
+        else:
+            c.gdl_lstm_fwd_f64(dgemm, NULL, NULL, &W_hh[0, 0], &b[0], &G[0, 0, 0],
+                               &hs[0, 0, 0], &cs[0, 0, 0], steps, B, 0, H)
+
+
+def _bwd_projected(const real[:, ::1] W_hh, const real[:, :, ::1] G,
+                   const real[:, :, ::1] hs, const real[:, :, ::1] cs,
+                   const real[:, :, ::1] gh, real[:, ::1] gc, real[:, ::1] gh0,
+                   real[:, ::1] gW_hh, real[::1] gb, real[:, :, ::1] dG):
+    cdef size_t steps = G.shape[0], B = G.shape[1], H = W_hh.shape[1]
+    with nogil:
+        if real is float:
+            c.gdl_lstm_bwd_f32(sgemm, NULL, NULL, &W_hh[0, 0], &G[0, 0, 0], &hs[0, 0, 0],
+                               &cs[0, 0, 0], &gh[0, 0, 0], &gc[0, 0], &gh0[0, 0], NULL, NULL,
+                               &gW_hh[0, 0], &gb[0], &dG[0, 0, 0], steps, B, 0, H)
+        else:
+            c.gdl_lstm_bwd_f64(dgemm, NULL, NULL, &W_hh[0, 0], &G[0, 0, 0], &hs[0, 0, 0],
+                               &cs[0, 0, 0], &gh[0, 0, 0], &gc[0, 0], &gh0[0, 0], NULL, NULL,
+                               &gW_hh[0, 0], &gb[0], &dG[0, 0, 0], steps, B, 0, H)
+
+
 cdef object _buffer(object buf, str name, tuple shape, object dtype):
     """buf checked as a writable output of shape and dtype, or a new array when None."""
     if buf is None:
@@ -131,3 +159,66 @@ def lstm_bwd(x, W_ih, W_hh, G, hs, cs, gh, gc=None, need_gx=True):
     dG = scratch(_local, (steps, B, 4 * H), x.dtype)
     _bwd(x, W_ih, W_hh, G, hs, cs, gh, gc, gh0, gx, gW_ih, gW_hh, gb, dG)
     return gx, gh0, gc, gW_ih, gW_hh, gb
+
+
+def _check_projected(G, W_hh):
+    """(G, W_hh, steps, B, H) checked: G (steps, B, 4H) and W_hh (4H, H) of one dtype."""
+    W_hh = check_array(W_hh, "W_hh", 2)
+    H = W_hh.shape[1]
+    if H == 0 or W_hh.shape[0] != 4 * H:
+        raise ValueError(f"W_hh must be (4 * hidden_size, hidden_size) with hidden_size >= 1 "
+                         f"(Note [LSTM gate order]: i, f, g, o), got shape {W_hh.shape}")
+    G = check_array(G, "G", 3)
+    steps, B = G.shape[0], G.shape[1]
+    if steps == 0 or B == 0 or G.shape[2] != 4 * H or G.dtype != W_hh.dtype:
+        raise ValueError(f"G must be a {W_hh.dtype} (steps, batch, 4 * hidden_size) array "
+                         f"with steps, batch >= 1 and hidden_size {H}, got {G.dtype} "
+                         f"{G.shape}")
+    if steps * B * 4 * H > _INT_MAX:
+        raise ValueError(f"G of shape {G.shape} is too large for one BLAS call (int sizes); "
+                         f"split the sequence")
+    return G, W_hh, steps, B, H
+
+
+def lstm_fwd_projected(G, h0, c0, W_hh, b, cs=None):
+    """``lstm_fwd`` with the input projection done by the caller: G (steps, B, 4H) holds
+    x_t W_ih^T for every step on entry (no bias) and the activated gates on exit, in place
+    (C-contiguous and writable). Returns ``(hs, cs)`` as ``lstm_fwd`` does.
+
+    >>> G = (x @ W_ih.T).copy()
+    >>> hs, cs = lstm_fwd_projected(G, h0, c0, W_hh, b)    # as lstm_fwd(x, h0, c0, ...)
+    """
+    G = check_inplace(G, "G", 3)
+    G, W_hh, steps, B, H = _check_projected(G, W_hh)
+    b = check_shaped(b, "b", (4 * H,), G.dtype, "4 * hidden_size")
+    h0 = check_shaped(h0, "h0", (B, H), G.dtype, "batch, hidden_size")
+    c0 = check_shaped(c0, "c0", (B, H), G.dtype, "batch, hidden_size")
+    cs = _buffer(cs, "cs", (steps + 1, B, H), G.dtype)
+    hs = np.empty((steps + 1, B, H), dtype=G.dtype)
+    hs[0] = h0
+    cs[0] = c0
+    _fwd_projected(W_hh, b, G, hs, cs)
+    return hs, cs
+
+
+def lstm_bwd_projected(W_hh, G, hs, cs, gh, gc=None, dG=None):
+    """``lstm_bwd`` for ``lstm_fwd_projected``: the caller takes the input's gradients from
+    dG (steps, B, 4H), the gradient of every step's preactivations (gx_t = dG_t W_ih,
+    gW_ih = sum over t of dG_t^T x_t). Returns ``(dG, gh0, gc0, gW_hh, gb)``; dG may be
+    passed in to be reused.
+    """
+    G, W_hh, steps, B, H = _check_projected(G, W_hh)
+    dtype = G.dtype
+    hs = check_shaped(hs, "hs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
+    cs = check_shaped(cs, "cs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
+    gh = check_shaped(gh, "gh", (steps, B, H), dtype, "steps, batch, hidden_size")
+    if gc is None:
+        gc = np.zeros((B, H), dtype=dtype)
+    else:
+        gc = np.array(check_shaped(gc, "gc", (B, H), dtype, "batch, hidden_size"))
+    dG = _buffer(dG, "dG", (steps, B, 4 * H), dtype)
+    gh0 = np.empty((B, H), dtype=dtype)
+    gW_hh = np.empty((4 * H, H), dtype=dtype)
+    gb = np.empty(4 * H, dtype=dtype)
+    _bwd_projected(W_hh, G, hs, cs, gh, gc, gh0, gW_hh, gb, dG)
+    return dG, gh0, gc, gW_hh, gb

@@ -150,6 +150,142 @@ def test_lstm_strided_input_matches_contiguous():
     assert_allclose(k.lstm_fwd(wide, h, c, Wi, Wh, b)[0], k.lstm_fwd(x, h, c, Wi, Wh, b)[0])
 
 
+# Note [lookup into LSTM]: an LSTM whose input is an embedding lookup from a small table
+# projects the table instead of every token.
+def _lookup_args(V, T, B, D, H, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x, h, c, Wi, Wh, b = _args(T, B, D, H, dtype, seed)
+    return (rng.standard_normal((V, D)).astype(dtype), rng.integers(0, V, (T, B)),
+            [h, c, Wi, Wh, b])
+
+
+def test_lookup_lstm_gradcheck():
+    E, ids, rest = _lookup_args(3, 4, 2, 3, 4)
+
+    def f(E, h, c, Wi, Wh, b):
+        y, h_n, c_n = R.lstm(gdl.ops.Embedding.apply(E, ids), h, c, Wi, Wh, b)
+        return gdl.stack([(y * y).sum(axis=0), h_n, 2 * c_n])
+    gradcheck(f, [E] + rest)
+    tensors = [gdl.Tensor(a, requires_grad=True) for a in [E] + rest]
+    y, _, _ = R.lstm(gdl.ops.Embedding.apply(tensors[0], ids), *tensors[1:])
+    assert type(y._ctx) is R.LookupLSTM          # the check above went through the lookup
+
+
+def _lookup_run(E, ids, rest, fuse, monkeypatch, use_x=True, frozen=()):
+    """Outputs and every gradient of an embedding -> LSTM whose x is also used elsewhere,
+    with the lookup path on or off; frozen names the inputs that need no gradient."""
+    monkeypatch.setattr(R, "FUSE_LOOKUP", fuse)
+    names = ["E", "h0", "c0", "W_ih", "W_hh", "b"]
+    tensors = [gdl.Tensor(a.copy(), requires_grad=name not in frozen)
+               for name, a in zip(names, [E] + rest)]
+    x = gdl.ops.Embedding.apply(tensors[0], ids)
+    y, h_n, c_n = R.lstm(x, *tensors[1:])
+    path = type(y._ctx)                         # before backward frees the node
+    upstream = np.random.default_rng(7).standard_normal(y.shape).astype(E.dtype)
+    loss = (y * upstream).sum() + (c_n * c_n).sum() + h_n.sum()
+    if use_x:
+        loss = loss + (x * x).sum()
+    loss.backward()
+    found = {"y": y.data, "c_n": c_n.data}
+    found.update({f"g{name}": t.grad.data for name, t in zip(names, tensors)
+                  if name not in frozen})
+    return path, found
+
+
+@pytest.mark.parametrize("V, T, B, D, H", [(3, 4, 2, 3, 4), (1, 2, 1, 2, 3), (65, 25, 16, 24, 40),
+                                           (10, 3, 7, 5, 33)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lookup_lstm_equals_the_plain_lstm(V, T, B, D, H, dtype, monkeypatch):
+    E, ids, rest = _lookup_args(V, T, B, D, H, dtype, seed=V + T)
+    path, fused = _lookup_run(E, ids, rest, True, monkeypatch)
+    plain_path, plain = _lookup_run(E, ids, rest, False, monkeypatch)
+    assert path is R.LookupLSTM and plain_path is R.LSTM
+    assert sorted(fused) == sorted(plain) == ["c_n", "gE", "gW_hh", "gW_ih", "gb", "gc0",
+                                              "gh0", "y"]
+    for name in plain:
+        scale = max(1.0, float(np.abs(plain[name]).max()))
+        assert fused[name].dtype == dtype, name
+        assert_allclose(fused[name], plain[name], rtol=TOL[dtype],
+                        atol=TOL[dtype] * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("frozen", [("W_ih",), ("h0", "c0", "b"), ("W_hh", "W_ih")])
+def test_lookup_lstm_with_frozen_inputs(frozen, monkeypatch):
+    E, ids, rest = _lookup_args(4, 5, 3, 3, 4)
+    path, fused = _lookup_run(E, ids, rest, True, monkeypatch, use_x=False, frozen=frozen)
+    _, plain = _lookup_run(E, ids, rest, False, monkeypatch, use_x=False, frozen=frozen)
+    assert path is R.LookupLSTM and sorted(fused) == sorted(plain)
+    for name in plain:
+        assert_allclose(fused[name], plain[name], rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+def test_lookup_lstm_only_where_it_fits():
+    E, ids, rest = _lookup_args(5, 4, 2, 3, 4)              # 2 V > T B = 8: the plain LSTM
+    tensors = [gdl.Tensor(a, requires_grad=True) for a in [E] + rest]
+    y, _, _ = R.lstm(gdl.ops.Embedding.apply(tensors[0], ids), *tensors[1:])
+    assert type(y._ctx) is R.LSTM
+    ids = np.arange(10, dtype=np.int32).reshape(5, 2) % 5   # 2 V <= T B from here on
+    sparse = gdl.ops.Embedding.apply(tensors[0], ids, sparse=True)
+    assert type(R.lstm(sparse, *tensors[1:])[0]._ctx) is R.LSTM
+    kept = gdl.ops.Embedding.apply(tensors[0], ids)
+    kept.retain_grad()                                      # x.grad must see the LSTM
+    y, _, _ = R.lstm(kept, *tensors[1:])
+    assert type(y._ctx) is R.LSTM
+    y.sum().backward()
+    assert kept.grad is not None and np.abs(kept.grad.data).max() > 0
+    frozen = gdl.ops.Embedding.apply(gdl.Tensor(E), ids)   # no graph to fold
+    assert type(R.lstm(frozen, *tensors[1:])[0]._ctx) is R.LSTM
+    int_ids = gdl.ops.Embedding.apply(tensors[0], ids.astype(np.int64))
+    assert type(R.lstm(int_ids, *tensors[1:])[0]._ctx) is R.LookupLSTM
+    h, c, Wi, Wh, b = tensors[1:]
+    with pytest.raises(ValueError, match="W_ih must have shape"):   # the plain LSTM's checks
+        R.lstm(int_ids, h, c, Wi[:, :2], Wh, b)
+    with pytest.raises(TypeError, match="W_ih must have dtype"):
+        R.lstm(int_ids, h, c, Wi.float(), Wh, b)
+
+
+@pytest.mark.parametrize("T, B, D, H", [(3, 2, 4, 5), (4, 16, 9, 40), (2, 1, 3, 33)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_projected_kernels_equal_the_lstm_kernels(T, B, D, H, dtype):
+    x, h, c, Wi, Wh, b = _args(T, B, D, H, dtype, seed=T + B)
+    gh = np.random.default_rng(3).standard_normal((T, B, H)).astype(dtype)
+    gc = np.random.default_rng(4).standard_normal((B, H)).astype(dtype)
+    hs, cs, G = k.lstm_fwd(x, h, c, Wi, Wh, b)
+    Gp = np.ascontiguousarray((x.reshape(-1, D) @ Wi.T).reshape(T, B, 4 * H))
+    hs_p, cs_p = k.lstm_fwd_projected(Gp, h, c, Wh, b)
+    tol = dict(rtol=TOL[dtype], atol=TOL[dtype])
+    for name, got, want in [("hs", hs_p, hs), ("cs", cs_p, cs), ("G", Gp, G)]:
+        assert_allclose(got, want, err_msg=name, **tol)
+    gx, gh0, gc0, gW_ih, gW_hh, gb = k.lstm_bwd(x, Wi, Wh, G, hs, cs, gh, gc)
+    dG, gh0_p, gc0_p, gW_hh_p, gb_p = k.lstm_bwd_projected(Wh, G, hs, cs, gh, gc)
+    tol = dict(rtol=10 * TOL[dtype], atol=10 * TOL[dtype])
+    for name, got, want in [("gx", dG @ Wi, gx), ("gW_ih", dG.reshape(-1, 4 * H).T @
+                                                  x.reshape(-1, D), gW_ih),
+                            ("gh0", gh0_p, gh0), ("gc0", gc0_p, gc0), ("gW_hh", gW_hh_p, gW_hh),
+                            ("gb", gb_p, gb)]:
+        assert_allclose(got, want, err_msg=name, **tol)
+
+
+def test_projected_kernels_reject_bad_input():
+    x, h, c, Wi, Wh, b = _args(2, 3, 4, 5)
+    G = np.zeros((2, 3, 20))
+    with pytest.raises(ValueError, match="G must be a float64"):
+        k.lstm_fwd_projected(np.zeros((2, 3, 16)), h, c, Wh, b)
+    with pytest.raises(ValueError, match="G must be C-contiguous"):
+        k.lstm_fwd_projected(np.zeros((2, 3, 40))[:, :, ::2], h, c, Wh, b)
+    with pytest.raises(ValueError, match="G must be a float64"):
+        k.lstm_fwd_projected(G.astype(np.float32), h, c, Wh, b)
+    with pytest.raises(ValueError, match="G must be a float64"):
+        k.lstm_fwd_projected(G[:0], h, c, Wh, b)
+    with pytest.raises(ValueError, match="h0 must have shape"):
+        k.lstm_fwd_projected(G, h[:2], c, Wh, b)
+    hs, cs = k.lstm_fwd_projected(G, h, c, Wh, b)
+    with pytest.raises(ValueError, match="dG must be a float64 buffer"):
+        k.lstm_bwd_projected(Wh, G, hs, cs, hs[1:], dG=np.zeros((2, 3, 5)))
+    with pytest.raises(ValueError, match="gh must have shape"):
+        k.lstm_bwd_projected(Wh, G, hs, cs, hs)
+
+
 # Note [small-batch GEMM]: on x86-64 with AVX-512, float32 sequences of up to 128 rows take the
 # packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS. Both must agree, also when
 # the kernel shares a large product (the last shape) among threads.

@@ -7,12 +7,28 @@ the final cell state). ``LSTM`` outputs the hidden states; ``FinalCell`` hands o
 cell state as a second op whose parent is that output, so its backward runs first and
 leaves the cell state's gradient on the ``LSTM`` for the ``LSTM``'s own backward. The
 functions at the bottom (``lstm``, ``lstm_cell``, ``rnn``, ``rnn_cell``) wire this up.
+
+Note [lookup into LSTM]: when an LSTM's input x is an embedding lookup E[ids] (ids (T, B)),
+its input projection is a lookup too: x_t W_ih^T = (E W_ih^T)[ids_t]. With a table of fewer
+rows V than the T B tokens (a character model: V = 65, T B = 400 or 4096), the three
+products that touch x shrink from T B rows to V: the forward projects the table once
+(E W_ih^T, V rows) and gathers its rows; backward sums dG's rows by index into S (V, 4H),
+then gW_ih = S^T E and E's gradient is S W_ih, with no gx (T, B, D) in between. ``lstm``
+takes this path by itself (``LookupLSTM``, its parent E instead of x) when x was made by a
+dense ``Embedding`` op with 2 V <= T B; the lookup's own node still takes the gradients of
+x's other uses. The arithmetic is the same sums in another order (float32 rounding
+differs); ``FUSE_LOOKUP = False`` turns it off.
 """
 import numpy as np
 
+from gdl._kernels import embedding as _embedding
 from gdl._kernels import lstm as _lstm
+from gdl._kernels import matmul as _matmul
 from gdl._kernels import rnn as _rnn
+from gdl.ops.embedding import Embedding
 from gdl.tensor import Function, Tensor
+
+FUSE_LOOKUP = True                              # Note [lookup into LSTM]
 
 
 class _BufferPool:
@@ -73,6 +89,55 @@ class LSTM(Function):
             _POOL.give(self.G, self.cs)
 
 
+class LookupLSTM(LSTM):
+    """``LSTM`` of x = E[ids] from the table E (V, D) and ids (T, B) (Note [lookup into
+    LSTM]); y (T, B, H). Its parents are E, h0, c0, W_ih, W_hh, b."""
+
+    def forward(self, E, h0, c0, W_ih, W_hh, b, ids=None, extra=None):
+        T, B = ids.shape
+        H = W_hh.shape[1]
+        G = _POOL.take((T, B, 4 * H), E.dtype)
+        cs = _POOL.take((T + 1, B, H), E.dtype)
+        np.take(_matmul.matmul(E, W_ih, trans_b=True), ids, axis=0, out=G, mode="clip")
+        self.hs, self.cs = _lstm.lstm_fwd_projected(G, h0, c0, W_hh, b, cs)
+        self.G, self.E, self.ids, self.W_ih, self.W_hh = G, E, ids, W_ih, W_hh
+        self.gc = None                              # set by FinalCell.backward, if used
+        self.c_n = self.cs[-1].copy()
+        if extra is not None:
+            extra.append(self)
+        return self.hs[1:]
+
+    def backward(self, gy):
+        gc, self.gc = self.gc, None
+        dG = _POOL.take(self.G.shape, self.G.dtype)
+        dG, gh0, gc0, gW_hh, gb = _lstm.lstm_bwd_projected(self.W_hh, self.G, self.hs,
+                                                           self.cs, gy, gc, dG)
+        gE = gW_ih = None
+        if self.needs_input_grad[0] or self.needs_input_grad[3]:
+            S = np.zeros((self.E.shape[0], dG.shape[2]), dtype=dG.dtype)
+            _embedding.embedding_bwd_(S, self.ids, dG)      # S[v] = sum of dG rows of v
+            if self.needs_input_grad[0]:
+                gE = _matmul.matmul(S, self.W_ih)
+            if self.needs_input_grad[3]:
+                gW_ih = _matmul.matmul(S, self.E, trans_a=True)
+        _POOL.give(dG)
+        return gE, gh0, gc0, gW_ih, gW_hh, gb
+
+
+def _lookup(x, W_ih, W_hh):
+    """(E, ids) when the LSTM input x should take ``LookupLSTM`` (Note [lookup into LSTM]),
+    else None; ill-fitting weights take the plain LSTM, whose checks say what is wrong."""
+    ctx = getattr(x, "_ctx", None)
+    if not FUSE_LOOKUP or type(ctx) is not Embedding or ctx.sparse or x._retains_grad:
+        return None
+    E, ids = ctx.parents[0], ctx.indices
+    if x.ndim != 3 or ids.shape != x.shape[:2] or 2 * E.shape[0] > ids.size:
+        return None
+    fits = (W_ih.dtype == W_hh.dtype == E.dtype and W_ih.ndim == W_hh.ndim == 2
+            and W_ih.shape == (W_hh.shape[0], E.shape[1]))
+    return (E, ids) if fits else None
+
+
 class FinalCell(Function):
     """c_T, the final cell state of ``lstm``, as an op on its output (Note [second outputs])."""
 
@@ -127,7 +192,11 @@ def lstm(x, h0, c0, W_ih, W_hh, b):
     >>> y, h_n, c_n = lstm(x, h0, c0, W_ih, W_hh, b)
     """
     extra = []
-    y = LSTM.apply(_tensor(x), h0, c0, W_ih, W_hh, b, extra=extra)
+    lookup = _lookup(x, W_ih, W_hh)
+    if lookup is not None:
+        y = LookupLSTM.apply(lookup[0], h0, c0, W_ih, W_hh, b, ids=lookup[1], extra=extra)
+    else:
+        y = LSTM.apply(_tensor(x), h0, c0, W_ih, W_hh, b, extra=extra)
     c_n = FinalCell.apply(y, lstm=extra[0])
     return y, y[-1], c_n
 
