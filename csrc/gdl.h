@@ -150,6 +150,14 @@ int gdl_packed_kernels(void);
  * and a machine with more cores than two parts would lose them: one call. */
 #define GDL_MATMUL_SPLIT_MIN ((size_t)1 << 21)
 #define GDL_MATMUL_SPLIT_MAX ((size_t)1 << 27)
+/* Note [one-thread GEMM]: OpenBLAS threads a product from 2^18 multiply-adds (4 x its 65,536
+ * threshold), and its idle worker then spins for about 10 ms, taking the core gdl's own helpers
+ * are about to need. So a product from GDL_MATMUL_ONE_THREAD_MIN to GDL_MATMUL_SPLIT_MIN is one
+ * call with the BLAS held to one thread (as a split holds it), and gdl.ops sends its 2-D float
+ * products from this size here rather than to numpy's OpenBLAS. W6a (three (128, 512) x
+ * (512, 10)-sized products a step), numpy's OpenBLAS at 1 against 2 threads, interleaved in one
+ * process: 0.79-0.85 of the step time. */
+#define GDL_MATMUL_ONE_THREAD_MIN ((size_t)1 << 18)
 /* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]); with
  * op(A) transposed (a weight gradient gy^T x), from the second. */
 #define GDL_MATMUL_PACKED_MIN ((size_t)1 << 24)

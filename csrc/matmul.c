@@ -74,6 +74,14 @@ static size_t split_parts(void *gemm, size_t M, size_t N, size_t K) {
     return gdl_matmul_can_split(gemm) ? 2 : 1;
 }
 
+/* Whether a product that is not split runs with the BLAS held to one thread (Note [one-thread
+ * GEMM]). */
+static int one_thread(void *gemm, size_t M, size_t N, size_t K) {
+    size_t macs = M * N * K;
+    return macs >= GDL_MATMUL_ONE_THREAD_MIN && macs < GDL_MATMUL_SPLIT_MIN
+           && gdl_matmul_can_split(gemm);
+}
+
 /* Runs the product's parts on the pool with the BLAS at one thread, then restores its count.
  * A product started while this module splits another runs its parts on the calling thread
  * with the BLAS as it is: the same calls, perhaps with the BLAS's own threads. */

@@ -15,6 +15,7 @@ cdef extern from "gdl.h" nogil:
 
     # matmul
     size_t GDL_MATMUL_SPLIT_MIN
+    size_t GDL_MATMUL_ONE_THREAD_MIN
     size_t GDL_MATMUL_SPLIT_MAX
     size_t GDL_MATMUL_PACKED_MIN
     size_t GDL_MATMUL_PACKED_MIN_TRANS_A

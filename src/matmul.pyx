@@ -11,6 +11,7 @@ cdef Py_ssize_t INT_MAX = 2147483647
 
 # the multiply-adds from which a product may be split, and from which it is one call again
 SPLIT_MIN = c.GDL_MATMUL_SPLIT_MIN
+ONE_THREAD_MIN = c.GDL_MATMUL_ONE_THREAD_MIN   # Note [one-thread GEMM]
 SPLIT_MAX = c.GDL_MATMUL_SPLIT_MAX
 # the multiply-adds from which a float32 product runs packed, up to SPLIT_MAX (Note [packed GEMM])
 PACKED_MIN = c.GDL_MATMUL_PACKED_MIN

@@ -311,19 +311,32 @@ def test_matmul_op_promotes_mixed_dtypes_like_numpy():
 
 
 @pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True)])
-def test_the_ops_take_the_kernel_only_from_the_split_size(monkeypatch, trans_a, trans_b):
-    # below SPLIT_MIN multiply-adds numpy's matmul (less call overhead), from it the kernel
+def test_the_ops_take_the_kernel_from_the_one_thread_size(monkeypatch, trans_a, trans_b):
+    # below ONE_THREAD_MIN multiply-adds numpy's matmul (less call overhead), from it the
+    # kernel (Note [one-thread GEMM])
     from gdl.ops import matmul as op_module
-    assert 0 < k.SPLIT_MIN < k.SPLIT_MAX
+    assert 0 < k.ONE_THREAD_MIN < k.SPLIT_MIN < k.SPLIT_MAX
     calls, kernel = [], k.matmul
 
     def spy(*args):
         calls.append(args)
         return kernel(*args)
     monkeypatch.setattr(op_module._k, "matmul", spy)
-    for M, K, N in [(100, 100, 10), (1, 784, 100), (100, 784, 100)]:
+    for M, K, N in [(100, 100, 10), (1, 784, 100), (64, 64, 63), (64, 64, 64), (128, 512, 10),
+                    (100, 784, 100)]:
         calls.clear()
         a, b, expected = operands(M, K, N, np.float32, trans_a, trans_b)
         assert_allclose(op_module.product(a, b, trans_a, trans_b), expected, rtol=1e-4,
                         atol=1e-4)
-        assert len(calls) == (M * K * N >= k.SPLIT_MIN), (M, K, N)
+        assert len(calls) == (M * K * N >= k.ONE_THREAD_MIN), (M, K, N)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_thread_products_leave_the_blas_thread_count_as_it_was(dtype):
+    # Note [one-thread GEMM]: held to one thread for the call, restored after it
+    before = k._blas_threads()
+    for M, K, N in [(64, 64, 64), (128, 512, 10), (33, 1000, 17), (1, 4096, 100)]:
+        assert k.ONE_THREAD_MIN <= M * K * N < k.SPLIT_MIN
+        a, b, expected = operands(M, K, N, dtype, False, True)
+        assert_allclose(k.matmul(a, b, trans_b=True), expected, **tolerance(K, dtype))
+        assert k._blas_threads() == before

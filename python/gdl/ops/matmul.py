@@ -7,15 +7,16 @@ from gdl.ops.arithmetic import unbroadcast
 from gdl.tensor import Function
 
 _REAL = (np.dtype(np.float32), np.dtype(np.float64))
-_SPLIT_MIN = _k.SPLIT_MIN
+_KERNEL_MIN = _k.ONE_THREAD_MIN
 
 
 def product(a, b, trans_a=False, trans_b=False):
     """op(a) @ op(b) for 2-D arrays, op(x) = x.T when its flag is set: the compiled kernel for
-    float32/float64 of one dtype from the size where it may split the product, numpy's matmul
-    (with its type promotion, about 0.7 us less per call) otherwise."""
+    float32/float64 of one dtype from the size where numpy's OpenBLAS would start its threads
+    (Note [one-thread GEMM]), numpy's matmul (with its type promotion, about 0.7 us less per
+    call) otherwise."""
     if (a.dtype is b.dtype and a.dtype in _REAL
-            and a.size * b.shape[0 if trans_b else 1] >= _SPLIT_MIN):
+            and a.size * b.shape[0 if trans_b else 1] >= _KERNEL_MIN):
         return _k.matmul(a, b, trans_a, trans_b)
     return np.matmul(a.T if trans_a else a, b.T if trans_b else b)
 
