@@ -151,12 +151,15 @@ int gdl_packed_kernels(void);
 #define GDL_MATMUL_SPLIT_MIN ((size_t)1 << 21)
 #define GDL_MATMUL_SPLIT_MAX ((size_t)1 << 27)
 /* Note [one-thread GEMM]: OpenBLAS threads a product from 2^18 multiply-adds (4 x its 65,536
- * threshold), and its idle worker then spins for about 10 ms, taking the core gdl's own helpers
- * are about to need. So a product from GDL_MATMUL_ONE_THREAD_MIN to GDL_MATMUL_SPLIT_MIN is one
- * call with the BLAS held to one thread (as a split holds it), and gdl.ops sends its 2-D float
- * products from this size here rather than to numpy's OpenBLAS. W6a (three (128, 512) x
- * (512, 10)-sized products a step), numpy's OpenBLAS at 1 against 2 threads, interleaved in one
- * process: 0.79-0.85 of the step time. */
+ * threshold) and wakes its workers for it. So a product from GDL_MATMUL_ONE_THREAD_MIN to
+ * GDL_MATMUL_SPLIT_MIN is one call with the BLAS held to one thread (as a split holds it), and
+ * gdl.ops sends its 2-D float products from this size here rather than to numpy's OpenBLAS. That
+ * matters most in a program that imported numpy before gdl: numpy's OpenBLAS then keeps its
+ * default spin (Note [OpenBLAS spin] in gdl/__init__.py), and its idle worker took the core
+ * gdl's helpers needed for ~10 ms after each such product. Alternating processes (median of 7
+ * block medians), numpy imported first: W6a (three products of 2^19.3 a step) 3.51-5.16 -> 2.75-
+ * 3.11 ms, W6b 17.6-20.8 -> 10.1-12.1; gdl imported first, as the benchmark runner does: W6a
+ * 2.95-3.14 -> 2.85-3.02, W6b 10.6-11.1 -> 9.7-11.3 (within the noise). */
 #define GDL_MATMUL_ONE_THREAD_MIN ((size_t)1 << 18)
 /* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]); with
  * op(A) transposed (a weight gradient gy^T x), from the second. */

@@ -273,6 +273,33 @@ def test_linear_on_a_split_product_matches_numpy():
     assert_allclose(layer.weight.grad.data, gy.T @ x, **tol)
 
 
+@pytest.mark.parametrize("strided", [False, True])
+def test_linear_on_a_3d_input_takes_the_kernel_and_matches_numpy(monkeypatch, strided):
+    # (T, B, D) rows go to the kernel as one (T B, D) product, views included
+    from gdl.ops import matmul as op_module
+    calls, kernel = [], k.matmul
+
+    def spy(*args):
+        calls.append(args)
+        return kernel(*args)
+    monkeypatch.setattr(op_module._k, "matmul", spy)
+    layer = nn.Linear(300, 40).double()
+    x = random((20, 5, 300), np.float64, seed=3)
+    if strided:
+        x = np.ascontiguousarray(x.transpose(1, 0, 2)).transpose(1, 0, 2)
+        assert not x.flags.c_contiguous
+    W, b = layer.weight.data, layer.bias.data
+    t = gdl.Tensor(x, requires_grad=True)
+    y = layer(t)
+    assert y.shape == (20, 5, 40) and len(calls) == 1
+    tol = dict(rtol=1e-12, atol=1e-12)
+    assert_allclose(y.data, x @ W.T + b, **tol)
+    gy = random((20, 5, 40), np.float64, seed=4)
+    y.backward(gy)
+    assert_allclose(t.grad.data, gy @ W, **tol)
+    assert_allclose(layer.weight.grad.data, gy.reshape(-1, 40).T @ x.reshape(-1, 300), **tol)
+
+
 def test_linear_on_narrow_products_matches_float64():
     # bench W3's dense layer in float32: y = x W^T (the dot-product form), gx = gy W (the rows
     # form, inner length 10), gW = gy^T x (B streamed by rows, 10 rows of C)

@@ -80,8 +80,9 @@ class Linear(Function):
         self.W = W
         if x.ndim == 2:
             y = product(x, W, trans_b=True)
-        else:
-            y = np.matmul(x, W.T)
+        else:                                   # rows of every leading axis at once
+            y = product(x.reshape(-1, x.shape[-1]), W, trans_b=True)
+            y = y.reshape(x.shape[:-1] + (W.shape[0],))
         if b is not None:
             y += b
         return y
