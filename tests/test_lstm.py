@@ -244,6 +244,28 @@ def test_lookup_lstm_only_where_it_fits():
         R.lstm(int_ids, h, c, Wi.float(), Wh, b)
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_embedding_into_lstm_layer_takes_the_lookup(batch_first, monkeypatch):
+    # the layers as a model uses them; batch_first swaps the lookup to time-major first
+    ids = np.random.default_rng(0).integers(0, 6, (4, 5) if batch_first else (5, 4))
+    results = []
+    for fuse in (True, False):
+        monkeypatch.setattr(R, "FUSE_LOOKUP", fuse)
+        gdl.manual_seed(0)
+        embed = gdl.nn.Embedding(6, 3, dtype=np.float64)
+        layer = LSTM(3, 7, num_layers=2, batch_first=batch_first).double()
+        x = embed(ids)
+        y, (h, c) = layer(x)
+        time_major = x.transpose(1, 0, 2) if batch_first else x     # as the layer sees it
+        path = type(R.lstm(time_major, h[0], c[0], *layer._layer(0))[0]._ctx)
+        assert path is (R.LookupLSTM if fuse else R.LSTM)
+        ((y * y).sum() + c.sum()).backward()
+        results.append([y.data, embed.weight.grad.data]
+                       + [p.grad.data for p in layer.parameters()])
+    for fused, plain in zip(*results):
+        assert_allclose(fused, plain, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("T, B, D, H", [(3, 2, 4, 5), (4, 16, 9, 40), (2, 1, 3, 33)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_projected_kernels_equal_the_lstm_kernels(T, B, D, H, dtype):

@@ -232,7 +232,10 @@ class LSTM(_Sequence):
     ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False)``;
     ``lstm(x, (h0, c0)=None)`` returns ``(output, (h_n, c_n))``: x (T, B, D)
     (``batch_first``: (B, T, D)), output every step's top-layer h in x's layout, h_n and c_n
-    (num_layers, B, H). Gates i, f, g, o as PyTorch's (Note [LSTM gate order]).
+    (num_layers, B, H). Gates i, f, g, o as PyTorch's (Note [LSTM gate order]). Fed
+    time-major by an ``Embedding`` whose table has at most half as many rows as the input has
+    tokens (a character model), the first layer projects the table instead of every token
+    (Note [lookup into LSTM] in gdl/ops/rnn.py): the same model, fewer multiply-adds.
 
     >>> lstm = gdl.nn.LSTM(64, 512, batch_first=True)
     >>> output, (h, c) = lstm(x)

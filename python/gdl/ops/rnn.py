@@ -15,8 +15,9 @@ products that touch x shrink from T B rows to V: the forward projects the table 
 (E W_ih^T, V rows) and gathers its rows; backward sums dG's rows by index into S (V, 4H),
 then gW_ih = S^T E and E's gradient is S W_ih, with no gx (T, B, D) in between. ``lstm``
 takes this path by itself (``LookupLSTM``, its parent E instead of x) when x was made by a
-dense ``Embedding`` op with 2 V <= T B; the lookup's own node still takes the gradients of
-x's other uses. The arithmetic is the same sums in another order (float32 rounding
+dense ``Embedding`` op (or its (B, T) lookup swapped to time-major, as a ``batch_first``
+layer does) with 2 V <= T B; the lookup's own node still takes the gradients of x's other
+uses. The arithmetic is the same sums in another order (float32 rounding
 differs); ``FUSE_LOOKUP = False`` turns it off.
 """
 import numpy as np
@@ -26,6 +27,7 @@ from gdl._kernels import lstm as _lstm
 from gdl._kernels import matmul as _matmul
 from gdl._kernels import rnn as _rnn
 from gdl.ops.embedding import Embedding
+from gdl.ops.shape import Transpose
 from gdl.tensor import Function, Tensor
 
 FUSE_LOOKUP = True                              # Note [lookup into LSTM]
@@ -127,10 +129,17 @@ class LookupLSTM(LSTM):
 def _lookup(x, W_ih, W_hh):
     """(E, ids) when the LSTM input x should take ``LookupLSTM`` (Note [lookup into LSTM]),
     else None; ill-fitting weights take the plain LSTM, whose checks say what is wrong."""
-    ctx = getattr(x, "_ctx", None)
-    if not FUSE_LOOKUP or type(ctx) is not Embedding or ctx.sparse or x._retains_grad:
+    if not FUSE_LOOKUP or getattr(x, "_ctx", None) is None or x._retains_grad:
         return None
-    E, ids = ctx.parents[0], ctx.indices
+    ctx, swapped = x._ctx, False
+    if type(ctx) is Transpose and tuple(ctx.axes or ()) == (1, 0, 2):   # batch_first's view
+        looked_up = ctx.parents[0]
+        if looked_up._ctx is None or looked_up._retains_grad:
+            return None
+        ctx, swapped = looked_up._ctx, True
+    if type(ctx) is not Embedding or ctx.sparse:
+        return None
+    E, ids = ctx.parents[0], ctx.indices.T if swapped else ctx.indices
     if x.ndim != 3 or ids.shape != x.shape[:2] or 2 * E.shape[0] > ids.size:
         return None
     fits = (W_ih.dtype == W_hh.dtype == E.dtype and W_ih.ndim == W_hh.ndim == 2
