@@ -17,8 +17,8 @@ then gW_ih = S^T E and E's gradient is S W_ih, with no gx (T, B, D) in between. 
 takes this path by itself (``LookupLSTM``, its parent E instead of x) when x was made by a
 dense ``Embedding`` op (or its (B, T) lookup swapped to time-major, as a ``batch_first``
 layer does) with 2 V <= T B; the lookup's own node still takes the gradients of x's other
-uses. The arithmetic is the same sums in another order (float32 rounding
-differs); ``FUSE_LOOKUP = False`` turns it off.
+uses. The arithmetic is the same sums in another order (float32 rounding differs);
+``FUSE_LOOKUP = False`` turns it off.
 """
 import numpy as np
 
