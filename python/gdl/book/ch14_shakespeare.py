@@ -12,8 +12,7 @@ and writes a resumable checkpoint every ``--checkpoint-every`` steps:
 with batches of 32 windows of 64 characters, trained with Adam (lr 3e-3 falling along a cosine
 to lr/30 over the run) and gradient clipping. Measured on 2 cores: validation loss 1.585
 nats per character after 1,500 steps (2.5 minutes), 1.533 (2.21 bits per character) at the end
-of the 8 epochs (4,144 steps, 7.3 minutes; the LSTM projects the 65-row embedding table instead
-of every character, Note [lookup into LSTM]). ``--book`` runs the book's own configuration
+of the 8 epochs (4,144 steps, 7.3 minutes). ``--book`` runs the book's own configuration
 instead: embedding 512, hidden 512, batch 16, bptt 25, SGD alpha 0.05 decayed by 0.99 per
 epoch.
 

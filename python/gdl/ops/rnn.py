@@ -73,6 +73,10 @@ class LSTM(Function):
         cs = _POOL.take((T + 1, B, H), x.dtype)
         self.hs, self.cs, self.G = _lstm.lstm_fwd(x, h0, c0, W_ih, W_hh, b, G, cs)
         self.x, self.W_ih, self.W_hh = x, W_ih, W_hh
+        return self._outputs(extra)
+
+    def _outputs(self, extra):
+        """y = hs[1:] once hs, cs, G are kept; c_n for FinalCell (Note [second outputs])."""
         self.gc = None                              # set by FinalCell.backward, if used
         self.c_n = self.cs[-1].copy()               # cs goes back to the pool
         if extra is not None:
@@ -103,11 +107,7 @@ class LookupLSTM(LSTM):
         np.take(_matmul.matmul(E, W_ih, trans_b=True), ids, axis=0, out=G, mode="clip")
         self.hs, self.cs = _lstm.lstm_fwd_projected(G, h0, c0, W_hh, b, cs)
         self.G, self.E, self.ids, self.W_ih, self.W_hh = G, E, ids, W_ih, W_hh
-        self.gc = None                              # set by FinalCell.backward, if used
-        self.c_n = self.cs[-1].copy()
-        if extra is not None:
-            extra.append(self)
-        return self.hs[1:]
+        return self._outputs(extra)
 
     def backward(self, gy):
         gc, self.gc = self.gc, None
