@@ -64,6 +64,41 @@ def test_maxpool_routes_overlapping_windows_and_keeps_nan():
     assert np.isnan(y).all()
 
 
+@pytest.mark.parametrize("H, W", [(2, 16), (3, 17), (26, 26), (5, 33), (4, 34), (7, 50)])
+def test_maxpool_2x2_vector_path_matches_the_scalar_one(H, W):
+    # Note [vector 2x2 pool]: float32 takes 16 windows at a time (rows of 8 or more windows
+    # backward), float64 the scalar loops: both must agree with each other and the reference,
+    # on ties (the first maximum wins), NaN (it wins) and the tails of a row
+    rng = np.random.default_rng(H * W)
+    x = rng.integers(0, 3, (2, 3, H, W)).astype(np.float32)          # many ties
+    x[0, 0, 0, 1] = x[1, 2, H - 1, W - 1] = np.nan
+    y, argmax = k.maxpool2d_fwd(x, 2)
+    y64, argmax64 = k.maxpool2d_fwd(x.astype(np.float64), 2)
+    np.testing.assert_array_equal(argmax, argmax64)
+    np.testing.assert_array_equal(y, y64.astype(np.float32))
+    assert np.isnan(y[0, 0, 0, 0]) and argmax[0, 0, 0, 0] == 1
+    finite = x.copy()
+    finite[np.isnan(finite)] = 5
+    assert_allclose(k.maxpool2d_fwd(finite, 2)[0], reference.maxpool2d(finite, 2))
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    gx = k.maxpool2d_bwd(gy, argmax, x.shape, 2)
+    expected = np.zeros(x.shape, np.float32).reshape(2, 3, -1)
+    np.put_along_axis(expected, argmax.reshape(2, 3, -1), gy.reshape(2, 3, -1), 2)
+    np.testing.assert_array_equal(gx, expected.reshape(x.shape))   # the uncovered edge is 0
+
+
+def test_maxpool_2x2_backward_takes_any_argmax_in_the_plane():
+    # an argmax outside its own window (a caller's own indices) is added where it points, as
+    # on the scalar path, not dropped by the vector path
+    gy = np.ones((1, 1, 2, 8), np.float32)
+    argmax = np.zeros((1, 1, 2, 8), np.int32)
+    argmax[0, 0, 1, 3] = 5
+    gx = k.maxpool2d_bwd(gy, argmax, (1, 1, 4, 16), 2)
+    expected = np.zeros(64, np.float32)
+    expected[0], expected[5] = 15, 1
+    np.testing.assert_array_equal(gx.reshape(-1), expected)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_pools_non_contiguous_input(dtype):
     x = _x(2, 3, 10, 12, dtype)
