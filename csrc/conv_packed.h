@@ -9,9 +9,6 @@
 
 #include "small_gemm.h"
 
-#ifdef SG_X86
-#include <pthread.h>
-#endif
 
 /* Note [packed conv]: the two-conv network of bench W6b multiplies, for each of 64 images,
  * Wt (64, 288) by the image's columns (288, 121), and twice more in backward. Through the BLAS
@@ -20,9 +17,15 @@
  * 14% of the machine's sgemm rate. Here each image's product goes through small_gemm.h's
  * register-blocked kernel (an 8 x 32 block of the output in 16 AVX-512 registers), with the
  * right-hand operand packed into strips of 32 columns once per image (the columns for y and
- * gW, gy for gx), and the images are shared among the threads (sg_threads(): GDL_NUM_THREADS,
- * else OMP_NUM_THREADS, else the CPUs), each with its own scratch and its own partial gW and
- * gb, summed at the end. The per-image products, with O the output channels, K = C kh kw and
+ * gW, gy for gx). The images are shared among the threads by gdl_parallel_for (Note [thread
+ * pool]: chunks claimed one at a time, so a thread slowed by another process takes fewer), each
+ * thread with its own scratch (sg_thread_buffer). Backward, gW and gb are summed per fixed group
+ * of images (cp_groups: 16 for 16 images or more, fewer for a large weight), in image order
+ * within a group, and the groups' sums added in order at the end, so every thread count gives
+ * the same gradients. Before, each of a fixed share of images per thread (threads started per
+ * call) kept one partial sum: gW changed with the thread count, and bench W6b's step took
+ * 10.0-10.8 ms against 8.9-10.4 now (medians of 20 steps, six pairs of alternating processes,
+ * five of them faster). The per-image products, with O the output channels, K = C kh kw and
  * P = OH OW:
  *     y_n (O, P)  = Wt (O, K) @ cols_n (K, P)          strips of cols_n,   8 rows of Wt
  *     gW (O, K)  += gy_n (O, P) @ cols_n^T (P, K)      strips of cols_n^T, 8 rows of gy_n
@@ -40,15 +43,21 @@
 #define CP_MAX_SCRATCH ((size_t)1 << 23)       /* floats of scratch per thread: 32 MiB */
 /* Kernels of fewer entries (C kh kw) than this take gW as dot products (sg_dot_rows). */
 #define CP_DOT_K 16
+/* The backward's image groups (cp_groups): at most CP_GROUPS, and their partial gW at most
+ * CP_MAX_PARTIALS floats (16 MiB) unless there are only two. */
+#define CP_GROUPS 16
+#define CP_MAX_PARTIALS ((size_t)1 << 22)
 
 #ifdef SG_X86
 typedef struct {
     const float *x, *Wt, *WtT, *b, *gy;
     const int *koff, *poff;                    /* cp_gather_strips's offsets */
-    float *y, *gx, *gW, *gb;                   /* gW, gb: this thread's partial sums */
-    float *work;                               /* this thread's scratch */
-    size_t n0, n1, C, O;
+    float *y, *gx;
+    float *gW, *gb;                            /* backward: the groups' partial sums */
+    size_t N, G, C, O;                         /* G: backward's image groups */
+    size_t scratch;                            /* floats of a thread's scratch */
     const gdl_window *w;
+    int failed;                                /* a thread's scratch could not be had */
 } cp_job;
 
 static size_t cp_ceil32(size_t n) {
@@ -212,12 +221,26 @@ static void cp_col2im(const float *cols, float *x, size_t C, const gdl_window *w
     }
 }
 
-static void *cp_forward(void *arg) {
-    const cp_job *j = arg;
+/* This thread's scratch for a task of job j, or NULL (j->failed set) without memory. */
+static float *cp_scratch(cp_job *j) {
+    float *work = sg_thread_buffer(j->scratch);
+    if (work == NULL) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+    }
+    return work;
+}
+
+/* Images [n0, n1) of the forward (a gdl_parallel_for task). */
+static void cp_forward(void *arg, size_t n0, size_t n1) {
+    cp_job *j = arg;
     const gdl_window *w = j->w;
     size_t K = j->C * w->kh * w->kw, P = w->OH * w->OW, O = j->O;
-    float *packed = j->work, *pad = packed + K * cp_ceil32(P);
-    for (size_t n = j->n0; n < j->n1; n++) {
+    float *packed = cp_scratch(j);
+    if (packed == NULL) {
+        return;
+    }
+    float *pad = packed + K * cp_ceil32(P);
+    for (size_t n = n0; n < n1; n++) {
         float *y = j->y + n * O * P;
         const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
         if (w->sw == 1) {                      /* cols_n (K, P) */
@@ -232,53 +255,62 @@ static void *cp_forward(void *arg) {
         }
         cp_gemm(O, K, P, j->Wt, K, packed, y, P, j->b != NULL);
     }
-    return NULL;
 }
 
-static void *cp_backward(void *arg) {
-    const cp_job *j = arg;
+/* Image groups [g0, g1) of the backward (a gdl_parallel_for task): group g's images are
+ * [N g / G, N (g + 1) / G), its partial gW and gb their sums in image order. */
+static void cp_backward(void *arg, size_t g0, size_t g1) {
+    cp_job *j = arg;
     const gdl_window *w = j->w;
     size_t K = j->C * w->kh * w->kw, P = w->OH * w->OW, O = j->O;
-    float *colsT = j->work, *gyP = colsT + cp_ceil32(K) * P;   /* K strips of P x 32 */
+    float *colsT = cp_scratch(j);              /* K strips of P x 32 */
+    if (colsT == NULL) {
+        return;
+    }
+    float *gyP = colsT + cp_ceil32(K) * P;
     float *gcols = gyP + O * cp_ceil32(P), *pad = gcols + K * P;
-    for (size_t n = j->n0; n < j->n1; n++) {
-        const float *gy = j->gy + n * O * P;
-        if (j->gW != NULL) {
-            const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
-            if (w->sw == 1 && K < CP_DOT_K) {
-                /* gW (O, K) += gy_n (O, P) @ cols_n^T: each entry the dot product of a row of
-                 * gy_n and a row of cols_n (K, P), where cols_n^T's one strip would be mostly
-                 * padding */
-                cp_copy_rows(src, j->koff, K, w, colsT);
-                float *g = n != j->n0 ? gyP : j->gW;                 /* gyP: free until gx */
-                sg_dot_rows(P, gy, P, 0, O, colsT, P, K, g, K, 1);
-                for (size_t i = 0; i < O * K && g != j->gW; i++) {
-                    j->gW[i] += g[i];
-                }
-            } else {
-                /* cols_n (K, P) into gcols (free until gx), then packed as cols_n^T (P, K) by
-                 * register transposes: gathering the strips straight from the image took 13%
-                 * of bench W6b's step (Note [packed conv]) */
-                if (w->sw == 1) {
-                    cp_copy_rows(src, j->koff, K, w, gcols);
+    for (size_t g = g0; g < g1; g++) {
+        size_t first = j->N * g / j->G, last = j->N * (g + 1) / j->G;
+        float *gW = j->gW == NULL ? NULL : j->gW + g * O * K;
+        float *gb = j->gb == NULL ? NULL : j->gb + g * O;
+        for (size_t n = first; n < last; n++) {
+            const float *gy = j->gy + n * O * P;
+            if (gW != NULL) {
+                const float *src = cp_padded(j->x + n * j->C * w->H * w->W, j->C, w, pad);
+                if (w->sw == 1 && K < CP_DOT_K) {
+                    /* gW (O, K) += gy_n (O, P) @ cols_n^T: each entry the dot product of a
+                     * row of gy_n and a row of cols_n (K, P), where cols_n^T's one strip would
+                     * be mostly padding */
+                    cp_copy_rows(src, j->koff, K, w, colsT);
+                    float *d = n != first ? gyP : gW;                 /* gyP: free until gx */
+                    sg_dot_rows(P, gy, P, 0, O, colsT, P, K, d, K, 1);
+                    for (size_t i = 0; i < O * K && d != gW; i++) {
+                        gW[i] += d[i];
+                    }
                 } else {
-                    gdl_im2col_f32(j->x + n * j->C * w->H * w->W, gcols, P, j->C, w);
+                    /* cols_n (K, P) into gcols (free until gx), then packed as cols_n^T
+                     * (P, K) by register transposes: gathering the strips straight from the
+                     * image took 13% of bench W6b's step (Note [packed conv]) */
+                    if (w->sw == 1) {
+                        cp_copy_rows(src, j->koff, K, w, gcols);
+                    } else {
+                        gdl_im2col_f32(j->x + n * j->C * w->H * w->W, gcols, P, j->C, w);
+                    }
+                    sg_pack(gcols, P, K, 1, colsT);
+                    cp_gemm(O, P, K, gy, P, colsT, gW, K, n != first);
                 }
-                sg_pack(gcols, P, K, 1, colsT);
-                cp_gemm(O, P, K, gy, P, colsT, j->gW, K, n != j->n0);
+            }
+            for (size_t o = 0; o < O && gb != NULL; o++) {
+                float s = cp_sum(gy + o * P, P);
+                gb[o] = n != first ? gb[o] + s : s;
+            }
+            if (j->gx != NULL) {
+                sg_pack(gy, O, P, 0, gyP);
+                cp_gemm(K, O, P, j->WtT, O, gyP, gcols, P, 0);
+                cp_col2im(gcols, j->gx + n * j->C * w->H * w->W, j->C, w);
             }
         }
-        for (size_t o = 0; o < O && j->gb != NULL; o++) {
-            float s = cp_sum(gy + o * P, P);
-            j->gb[o] = n != j->n0 ? j->gb[o] + s : s;
-        }
-        if (j->gx != NULL) {
-            sg_pack(gy, O, P, 0, gyP);
-            cp_gemm(K, O, P, j->WtT, O, gyP, gcols, P, 0);
-            cp_col2im(gcols, j->gx + n * j->C * w->H * w->W, j->C, w);
-        }
     }
-    return NULL;
 }
 
 /* koff (K) and poff (P) of cp_gather_strips for the window w over C channels. */
@@ -298,28 +330,48 @@ static void cp_offsets(size_t C, const gdl_window *w, int *koff, int *poff) {
     }
 }
 
-/* Runs fn over the jobs, jobs[0] on this thread; a job whose thread fails to start runs here. */
-static void cp_run(void *(*fn)(void *), cp_job *jobs, size_t threads) {
-    pthread_t ids[SG_MAX_THREADS];
-    int started[SG_MAX_THREADS] = {0};
-    for (size_t t = 1; t < threads; t++) {
-        started[t] = pthread_create(&ids[t], NULL, fn, &jobs[t]) == 0;
-        if (!started[t]) {
-            fn(&jobs[t]);
+/* The shared part of a call's memory (offsets, WtT, the groups' partial sums), kept and
+ * grown across calls on this thread like sg_thread_buffer, which the tasks' scratch comes
+ * from (the caller runs tasks too, so the two cannot share one buffer). */
+static float *cp_shared_buffer(size_t n) {
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    if (n > capacity) {
+        float *grown = realloc(buffer, n * sizeof(float));
+        if (grown == NULL) {
+            return NULL;
         }
+        buffer = grown;
+        capacity = n;
     }
-    fn(&jobs[0]);
-    for (size_t t = 1; t < threads; t++) {
-        if (started[t]) {
-            pthread_join(ids[t], NULL);
+    return buffer;
+}
+
+/* out (n) = the sum of the G rows of partial (G, n), in row order (so every entry's sum is
+ * the same whatever ran the groups); nothing when out is NULL. */
+static void cp_sum_groups(const float *partial, size_t G, size_t n, float *out) {
+    if (out == NULL) {
+        return;
+    }
+    memcpy(out, partial, n * sizeof(float));
+    for (size_t g = 1; g < G; g++) {
+        const float *row = partial + g * n;
+        for (size_t i = 0; i < n; i++) {
+            out[i] += row[i];
         }
     }
 }
 
-/* Threads for N images of `work` multiply-adds in all: one below SG_THREAD_WORK. */
-static size_t cp_threads(size_t N, size_t work) {
-    size_t threads = work < SG_THREAD_WORK ? 1 : sg_threads();
-    return threads < N ? threads : N;
+/* Image groups of the backward's partial sums for N images and an (O, K) weight: CP_GROUPS
+ * (or N when fewer), halved while their partial gW would pass CP_MAX_PARTIALS floats, but
+ * never below 2 (the count of a fixed share per thread before). It depends on the sizes only,
+ * so the sums, and gW, are the same for every thread count. */
+static size_t cp_groups(size_t N, size_t O, size_t K) {
+    size_t G = N < CP_GROUPS ? N : CP_GROUPS;
+    while (G > 2 && G * O * K > CP_MAX_PARTIALS) {
+        G /= 2;
+    }
+    return G;
 }
 #endif
 
@@ -334,21 +386,17 @@ static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, 
     if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
-    size_t threads = cp_threads(N, N * O * K * P);
-    float *work = sg_thread_buffer(threads * per_thread + K + P);
-    if (work == NULL) {
+    int *koff = (int *)cp_shared_buffer(K + P);
+    if (koff == NULL) {
         return 0;
     }
-    int *koff = (int *)(work + threads * per_thread), *poff = koff + K;
+    int *poff = koff + K;
     cp_offsets(C, w, koff, poff);
-    cp_job jobs[SG_MAX_THREADS];
-    for (size_t t = 0; t < threads; t++) {
-        cp_job job = {x, Wt, NULL, b, NULL, koff, poff, y, NULL, NULL, NULL,
-                      work + t * per_thread, N * t / threads, N * (t + 1) / threads, C, O, w};
-        jobs[t] = job;
-    }
-    cp_run(cp_forward, jobs, threads);
-    return 1;
+    cp_job job = {x, Wt, NULL, b, NULL, koff, poff, y, NULL, NULL, NULL, N, 0, C, O,
+                  per_thread, w, 0};
+    /* one image a task at least; one thread for a small convolution */
+    gdl_parallel_for(N, N * O * K * P < SG_THREAD_WORK ? N : 1, 1, cp_forward, &job);
+    return !job.failed;
 #else
     (void)x, (void)Wt, (void)b, (void)y, (void)N, (void)C, (void)O, (void)w;
     return 0;
@@ -363,43 +411,33 @@ static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy,
 #ifdef SG_X86
     size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
     size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
-    size_t scratch = cp_ceil32(K) * P + O * cp_ceil32(P) + K * P + padded;
-    size_t per_thread = scratch + O * K + O;
+    size_t per_thread = cp_ceil32(K) * P + O * cp_ceil32(P) + K * P + padded;
     if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
-    size_t threads = cp_threads(N, N * O * K * P * ((gx != NULL) + (gW != NULL)));
-    float *work = sg_thread_buffer(threads * per_thread + K * O + K + P);
-    if (work == NULL) {
+    size_t G = cp_groups(N, O, K);
+    float *shared = cp_shared_buffer(K * O + G * (O * K + O) + K + P);
+    if (shared == NULL) {
         return 0;
     }
-    float *WtT = work + threads * per_thread;          /* (K, O) */
-    int *koff = (int *)(WtT + K * O), *poff = koff + K;
+    float *WtT = shared, *partial_gW = WtT + K * O, *partial_gb = partial_gW + G * O * K;
+    int *koff = (int *)(partial_gb + G * O), *poff = koff + K;
     cp_offsets(C, w, koff, poff);
     for (size_t k = 0; k < K && gx != NULL; k++) {
         for (size_t o = 0; o < O; o++) {
             WtT[k * O + o] = Wt[o * K + k];
         }
     }
-    cp_job jobs[SG_MAX_THREADS];
-    for (size_t t = 0; t < threads; t++) {
-        float *mine = work + t * per_thread;
-        float *partial = mine + scratch;
-        cp_job job = {x, Wt, WtT, NULL, gy, koff, poff, NULL, gx,
-                      gW == NULL ? NULL : t == 0 ? gW : partial,
-                      gb == NULL ? NULL : t == 0 ? gb : partial + O * K, mine,
-                      N * t / threads, N * (t + 1) / threads, C, O, w};
-        jobs[t] = job;
+    cp_job job = {x, Wt, WtT, NULL, gy, koff, poff, NULL, gx,
+                  gW == NULL ? NULL : partial_gW, gb == NULL ? NULL : partial_gb, N, G, C, O,
+                  per_thread, w, 0};
+    size_t work = N * O * K * P * ((gx != NULL) + (gW != NULL));
+    gdl_parallel_for(G, work < SG_THREAD_WORK ? G : 1, 1, cp_backward, &job);
+    if (job.failed) {
+        return 0;                              /* conv.inc's path writes every output anew */
     }
-    cp_run(cp_backward, jobs, threads);
-    for (size_t t = 1; t < threads; t++) {             /* thread 0 summed into gW, gb */
-        for (size_t i = 0; i < O * K && gW != NULL; i++) {
-            gW[i] += jobs[t].gW[i];
-        }
-        for (size_t o = 0; o < O && gb != NULL; o++) {
-            gb[o] += jobs[t].gb[o];
-        }
-    }
+    cp_sum_groups(partial_gW, G, O * K, gW);   /* NULL-safe: a gradient not asked for */
+    cp_sum_groups(partial_gb, G, O, gb);
     return 1;
 #else
     (void)x, (void)Wt, (void)gy, (void)gx, (void)gW, (void)gb, (void)N, (void)C, (void)O;

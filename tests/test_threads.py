@@ -14,7 +14,7 @@ THREAD_COUNTS = {n: {"GDL_NUM_THREADS": n} for n in ("1", "2", "3")}
 _RUN = """
 import sys
 import numpy as np
-from gdl._kernels import activation as a, dropout as d, optim as o, pool as pl
+from gdl._kernels import activation as a, conv as cv, dropout as d, optim as o, pool as pl
 rng = np.random.default_rng(0)
 out = {}
 for dtype in (np.float32, np.float64):
@@ -40,12 +40,21 @@ for dtype in (np.float32, np.float64):
     w, m, v = x.copy(), gy * 0.1, gy * gy
     o.adam_step_(w, gy, m, v, 3, lr=0.01, weight_decay=0.01)
     out[f"adam_{name}"], out[f"adam_m_{name}"], out[f"adam_v_{name}"] = w, m, v
+# the packed float32 convolution (Note [packed conv]): images shared dynamically among the
+# threads, gW and gb summed by fixed image groups; a GEMM-shaped kernel and a dot-product one
+for C, H, O in ((8, 10, 24), (1, 28, 16)):
+    img = rng.standard_normal((37, C, H, H)).astype(np.float32)
+    W = rng.standard_normal((O, C, 3, 3)).astype(np.float32)
+    y = cv.conv2d_fwd(img, W, np.ones(O, np.float32), 1, 1)
+    out[f"conv_{C}"] = y
+    for n, g in zip(("gx", "gW", "gb"), cv.conv2d_bwd(img, W, np.sin(y), 1, 1)):
+        out[f"conv_{C}_{n}"] = g
 np.savez(sys.argv[1], **out)
 """
 
 
 def test_elementwise_kernels_pooling_and_optimizers_agree_for_every_thread_count(tmp_path):
-    assert_identical(run_each(_RUN, THREAD_COUNTS, tmp_path), "1", 2 * 19)
+    assert_identical(run_each(_RUN, THREAD_COUNTS, tmp_path), "1", 2 * 19 + 2 * 4)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "junk", "64"])
