@@ -126,6 +126,49 @@ def test_sequential_accepts_both_call_styles():
     assert a(gdl.Tensor(np.zeros((5, 2)))).shape == (5, 1)
 
 
+def _layer_by_layer(model, x):
+    for layer in model.layers:
+        x = layer(x)
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequential_pools_before_relu_with_the_same_numbers(dtype):
+    # Note [pool before relu]: ReLU -> MaxPool2d runs pooled first; outputs and gradients
+    # must equal the layers applied in order, on ties (integers), all-negative windows and NaN
+    rng = np.random.default_rng(1)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.ReLU(), nn.MaxPool2d(3, stride=1, padding=1), nn.Flatten())
+    for p in model.parameters():
+        p.data = np.round(p.data * 4).astype(dtype)        # integer sums: many ties
+    assert model._pool_pairs
+    x = rng.integers(-3, 3, (4, 2, 9, 8)).astype(dtype)
+    x[0, 0, 0, :2] = np.nan
+    gy = gdl.Tensor(rng.standard_normal((4, 3 * 4 * 4)).astype(dtype))
+    results = []
+    for run in (model.forward, lambda t: _layer_by_layer(model, t)):
+        xt = gdl.Tensor(x, requires_grad=True)
+        y = run(xt)
+        (y * gy).sum().backward()
+        results.append([y.data, xt.grad.data] + [p.grad.data.copy() for p in model.parameters()])
+        model.zero_grad()
+    assert np.isnan(results[0][0]).any()
+    for fused, plain in zip(*results):
+        np.testing.assert_array_equal(fused, plain)
+
+
+def test_sequential_keeps_avg_pool_and_other_orders_as_written():
+    x = gdl.Tensor(np.random.default_rng(2).standard_normal((2, 1, 4, 4)))
+    for layers in ([nn.ReLU(), nn.AvgPool2d(2)], [nn.MaxPool2d(2), nn.Tanh()],
+                   [nn.Tanh(), nn.MaxPool2d(2)]):
+        model = nn.Sequential(*layers)
+        assert not model._pool_pairs
+        np.testing.assert_array_equal(model(x).data, _layer_by_layer(model, x).data)
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    model.layers[1] = nn.AvgPool2d(2)                      # layers edited in place
+    np.testing.assert_array_equal(model(x).data, _layer_by_layer(model, x).data)
+
+
 @pytest.mark.parametrize("layer, ref", [
     (nn.ReLU(), lambda x: np.maximum(x, 0)),
     (nn.Tanh(), np.tanh),

@@ -43,11 +43,20 @@ class Sequential(Module):
     """Layers applied one after another: ``Sequential(a, b, c)`` or the book's
     ``Sequential([a, b, c])``; ``add(layer)`` appends."""
 
+    # Note [pool before relu]: max pooling commutes with relu, max(relu(x)) = relu(max(x)),
+    # and so do their gradients: the window's first maximum gets gy where that maximum is
+    # positive, 0 elsewhere, in either order (ties among zeros and negatives, and a NaN, which
+    # wins its window and gets 0 from relu, give 0 both ways). So where a Sequential holds a
+    # ReLU followed by a MaxPool2d (those classes exactly: AvgPool2d does not commute), it
+    # pools first and applies relu to the 4x smaller output. Same numbers (a window whose
+    # maximum is -0.0 gives -0.0 for 0.0). Bench W6b's step, the two orders interleaved in
+    # one process (six rounds of 5 x 15 steps): 0.81-1.11 of the time as written, median 0.95.
     def __init__(self, *layers):
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         self.layers = []
+        self._pool_pairs = False               # Note [pool before relu]: one seen by add()
         for layer in layers:
             self.add(layer)
 
@@ -55,12 +64,25 @@ class Sequential(Module):
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential holds Modules, got {type(layer).__name__}")
         setattr(self, str(len(self.layers)), layer)
+        if self.layers and _relu_then_max_pool(self.layers[-1], layer):
+            self._pool_pairs = True
         self.layers.append(layer)
         return self
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer(x)
+        layers = self.layers
+        if not self._pool_pairs:
+            for layer in layers:
+                x = layer(x)
+            return x
+        i, n = 0, len(layers)
+        while i < n:                           # the types checked again: layers is public
+            if i + 1 < n and _relu_then_max_pool(layers[i], layers[i + 1]):
+                x = layers[i](layers[i + 1](x))
+                i += 2
+            else:
+                x = layers[i](x)
+                i += 1
         return x
 
     def __getitem__(self, i):
@@ -75,6 +97,12 @@ class ReLU(Module):
 
     def forward(self, x):
         return ops.ReLU.apply(_tensor(x))
+
+
+def _relu_then_max_pool(first, second):
+    """Whether Sequential may pool before the relu (Note [pool before relu])."""
+    from gdl.nn.conv import MaxPool2d          # gdl.nn.conv imports this module
+    return type(first) is ReLU and type(second) is MaxPool2d
 
 
 class Tanh(Module):
