@@ -1,5 +1,6 @@
-/* Single-precision convolution with the packed AVX-512 kernel of small_gemm.h and one thread
- * per share of the images (Note [packed conv]). Header-only, static, included by conv.c. */
+/* Single-precision convolution with the packed AVX-512 kernel of small_gemm.h, the images
+ * shared among the module's thread pool (Note [packed conv]). Header-only, static, included
+ * by conv.c. */
 #ifndef GDL_CONV_PACKED_H
 #define GDL_CONV_PACKED_H
 
@@ -8,7 +9,6 @@
 #include <stdint.h>
 
 #include "small_gemm.h"
-
 
 /* Note [packed conv]: the two-conv network of bench W6b multiplies, for each of 64 images,
  * Wt (64, 288) by the image's columns (288, 121), and twice more in backward. Through the BLAS
