@@ -350,15 +350,7 @@ static void cp_offsets(size_t C, const gdl_window *w, int *koff, int *poff) {
 static float *cp_shared_buffer(size_t n) {
     static __thread float *buffer = NULL;
     static __thread size_t capacity = 0;
-    if (n > capacity) {
-        float *grown = realloc(buffer, n * sizeof(float));
-        if (grown == NULL) {
-            return NULL;
-        }
-        buffer = grown;
-        capacity = n;
-    }
-    return buffer;
+    return sg_grown(&buffer, &capacity, n);
 }
 
 /* out (n) = the sum of the G rows of partial (G, n), in row order (so every entry's sum is

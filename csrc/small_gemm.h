@@ -464,18 +464,23 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
  * step costs page faults), or NULL when out of memory. One per thread, shared by the packed
  * kernels of a module (whose calls on one thread never overlap); valid until that thread's next
  * call of one of them. */
-static inline float *sg_thread_buffer(size_t n) {
-    static __thread float *buffer = NULL;
-    static __thread size_t capacity = 0;
-    if (n > capacity) {
-        float *grown = realloc(buffer, n * sizeof(float));
+static inline float *sg_grown(float **buffer, size_t *capacity, size_t n) {
+    /* *buffer with room for n floats (realloc'ed when it had less), or NULL */
+    if (n > *capacity) {
+        float *grown = realloc(*buffer, n * sizeof(float));
         if (grown == NULL) {
             return NULL;
         }
-        buffer = grown;
-        capacity = n;
+        *buffer = grown;
+        *capacity = n;
     }
-    return buffer;
+    return *buffer;
+}
+
+static inline float *sg_thread_buffer(size_t n) {
+    static __thread float *buffer = NULL;
+    static __thread size_t capacity = 0;
+    return sg_grown(&buffer, &capacity, n);
 }
 #endif
 
