@@ -164,6 +164,8 @@ PACKED_CASES = [
     (2, 40, 6, 7, 9, 1, 1, 0),          # 1x1 kernel, K = 40
     (3, 1, 27, 27, 16, 3, 1, 0),        # bench W3's conv: output rows of 25 across strips
     (2, 2, 12, 11, 9, 3, (2, 1), 1),    # stride 2 down, 1 across: rows copied, not gathered
+    (37, 8, 10, 10, 24, 3, 1, 1),       # 16 image groups of 2-3 images (cp_groups), threaded
+    (16, 64, 5, 5, 512, 3, 1, 0),       # a 512 x 576 weight: 8 groups (CP_MAX_PARTIALS)
 ]
 
 
