@@ -41,7 +41,11 @@ class Linear(Module):
 
 class Sequential(Module):
     """Layers applied one after another: ``Sequential(a, b, c)`` or the book's
-    ``Sequential([a, b, c])``; ``add(layer)`` appends."""
+    ``Sequential([a, b, c])``; ``add(layer)`` appends. A ReLU right before a MaxPool2d runs
+    after it instead, on the pooled entries: the same outputs and gradients for less work
+    (Note [pool before relu])."""
+
+    _pool_pairs = True     # an instance from before the Note: the checking loop, always right
 
     # Note [pool before relu]: max pooling commutes with relu, max(relu(x)) = relu(max(x)),
     # and so do their gradients: the window's first maximum gets gy where that maximum is
