@@ -1,6 +1,5 @@
 /* 2-D convolution as im2col + GEMM (Note [conv as GEMM] in gdl.h), NCHW.
  * The bodies live once in conv.inc, compiled for float and for double. */
-#define _POSIX_C_SOURCE 200809L         /* pthreads for conv_packed.h */
 #include <string.h>
 #include "gdl.h"
 #include "conv_packed.h"
