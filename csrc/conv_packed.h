@@ -381,8 +381,9 @@ static size_t cp_groups(size_t N, size_t O, size_t K) {
 }
 #endif
 
-/* 1 after y = conv2d(x, Wt) + b by Note [packed conv]; 0 when that path does not apply and
- * nothing was written. */
+/* 1 after y = conv2d(x, Wt) + b by Note [packed conv]; 0 when that path does not apply
+ * (nothing written) or a thread's scratch could not be had (y partly written: conv.inc's
+ * path, which the caller then runs, writes all of it). */
 static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, float *y,
                                size_t N, size_t C, size_t O, const gdl_window *w) {
 #ifdef SG_X86
@@ -410,7 +411,8 @@ static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, 
 }
 
 /* 1 after gdl_conv2d_bwd's gx, gW, gb (each may be NULL) by Note [packed conv]; 0 when that
- * path does not apply and nothing was written. */
+ * path does not apply (nothing written) or a thread's scratch could not be had (gx partly
+ * written: conv.inc's path, which the caller then runs, writes every output anew). */
 static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy, float *gx,
                                float *gW, float *gb, size_t N, size_t C, size_t O,
                                const gdl_window *w) {
@@ -440,7 +442,7 @@ static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy,
     size_t work = N * O * K * P * ((gx != NULL) + (gW != NULL));
     gdl_parallel_for(G, work < SG_THREAD_WORK ? G : 1, 1, cp_backward, &job);
     if (job.failed) {
-        return 0;                              /* conv.inc's path writes every output anew */
+        return 0;
     }
     cp_sum_groups(partial_gW, G, O * K, gW);   /* NULL-safe: a gradient not asked for */
     cp_sum_groups(partial_gb, G, O, gb);

@@ -358,8 +358,8 @@ static inline void sg_dot_block(size_t K, const float *x, size_t ldx, const floa
         break;
 
 __attribute__((target("avx512f")))
-static inline void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *w, size_t ldw,
-                   size_t J, float *c, size_t ci, size_t cj) {
+static inline void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const float *w,
+                          size_t ldw, size_t J, float *c, size_t ci, size_t cj) {
     switch (J) {
         SG_DOT_CASE(1) SG_DOT_CASE(2) SG_DOT_CASE(3) SG_DOT_CASE(4)
         SG_DOT_CASE(5) SG_DOT_CASE(6) SG_DOT_CASE(7) SG_DOT_CASE(8)
@@ -372,7 +372,8 @@ static inline void sg_dot(size_t K, const float *x, size_t ldx, size_t R, const 
  * balanced groups of at most SG_DOT_COLUMNS (sg_dot); rows K long, ldx and ldw apart. */
 __attribute__((target("avx512f")))
 static inline void sg_dot_rows(size_t K, const float *x, size_t ldx, size_t i0, size_t i1,
-                        const float *w, size_t ldw, size_t J, float *c, size_t ci, size_t cj) {
+                               const float *w, size_t ldw, size_t J, float *c, size_t ci,
+                               size_t cj) {
     size_t groups = (J + SG_DOT_COLUMNS - 1) / SG_DOT_COLUMNS;
     for (size_t i = i0; i < i1; i += 2) {
         size_t R = i1 - i < 2 ? i1 - i : 2;
@@ -460,12 +461,9 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
 #endif
 
 #ifdef SG_X86
-/* This thread's buffer of at least n floats, kept and grown across calls (a fresh block every
- * step costs page faults), or NULL when out of memory. One per thread, shared by the packed
- * kernels of a module (whose calls on one thread never overlap); valid until that thread's next
- * call of one of them. */
+/* *buffer with room for n floats (realloc'ed when it had less, *capacity updated), or NULL
+ * when out of memory (*buffer is then kept). */
 static inline float *sg_grown(float **buffer, size_t *capacity, size_t n) {
-    /* *buffer with room for n floats (realloc'ed when it had less), or NULL */
     if (n > *capacity) {
         float *grown = realloc(*buffer, n * sizeof(float));
         if (grown == NULL) {
@@ -477,6 +475,10 @@ static inline float *sg_grown(float **buffer, size_t *capacity, size_t n) {
     return *buffer;
 }
 
+/* This thread's buffer of at least n floats, kept and grown across calls (a fresh block every
+ * step costs page faults), or NULL when out of memory. One per thread, shared by the packed
+ * kernels of a module (whose calls on one thread never overlap); valid until that thread's next
+ * call of one of them. */
 static inline float *sg_thread_buffer(size_t n) {
     static __thread float *buffer = NULL;
     static __thread size_t capacity = 0;

@@ -122,16 +122,38 @@ def lstm_fwd(x, h0, c0, W_ih, W_hh, b, G=None, cs=None):
     >>> outputs, h_n, c_n = hs[1:], hs[-1], cs[-1]
     """
     x, W_ih, W_hh, steps, B, I, H = _check_lstm(x, W_ih, W_hh)
-    b = check_shaped(b, "b", (4 * H,), x.dtype, "4 * hidden_size")
-    h0 = check_shaped(h0, "h0", (B, H), x.dtype, "batch, hidden_size")
-    c0 = check_shaped(c0, "c0", (B, H), x.dtype, "batch, hidden_size")
     G = _buffer(G, "G", (steps, B, 4 * H), x.dtype)
-    cs = _buffer(cs, "cs", (steps + 1, B, H), x.dtype)
-    hs = np.empty((steps + 1, B, H), dtype=x.dtype)
-    hs[0] = h0
-    cs[0] = c0
+    b, hs, cs = _start_states(b, h0, c0, cs, steps, B, H, x.dtype)
     _fwd(x, W_ih, W_hh, b, G, hs, cs)
     return hs, cs, G
+
+
+cdef tuple _start_states(object b, object h0, object c0, object cs, size_t steps, size_t B,
+                         size_t H, object dtype):
+    """(b, hs, cs) for a forward: b checked, hs and cs (steps + 1, B, H) (cs reused when
+    passed) with h0 and c0 checked into their first rows."""
+    b = check_shaped(b, "b", (4 * H,), dtype, "4 * hidden_size")
+    h0 = check_shaped(h0, "h0", (B, H), dtype, "batch, hidden_size")
+    c0 = check_shaped(c0, "c0", (B, H), dtype, "batch, hidden_size")
+    cs = _buffer(cs, "cs", (steps + 1, B, H), dtype)
+    hs = np.empty((steps + 1, B, H), dtype=dtype)
+    hs[0] = h0
+    cs[0] = c0
+    return b, hs, cs
+
+
+cdef tuple _saved_states(object hs, object cs, object gh, object gc, size_t steps, size_t B,
+                         size_t H, object dtype):
+    """(hs, cs, gh, gc) checked for a backward, gc a fresh copy (zeros when None): the
+    kernel overwrites it with c0's gradient."""
+    hs = check_shaped(hs, "hs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
+    cs = check_shaped(cs, "cs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
+    gh = check_shaped(gh, "gh", (steps, B, H), dtype, "steps, batch, hidden_size")
+    if gc is None:
+        gc = np.zeros((B, H), dtype=dtype)
+    else:
+        gc = np.array(check_shaped(gc, "gc", (B, H), dtype, "batch, hidden_size"))
+    return hs, cs, gh, gc
 
 
 def lstm_bwd(x, W_ih, W_hh, G, hs, cs, gh, gc=None, need_gx=True):
@@ -142,15 +164,8 @@ def lstm_bwd(x, W_ih, W_hh, G, hs, cs, gh, gc=None, need_gx=True):
     Returns ``(gx, gh0, gc0, gW_ih, gW_hh, gb)``; gx is None unless need_gx.
     """
     x, W_ih, W_hh, steps, B, I, H = _check_lstm(x, W_ih, W_hh)
-    why = "steps, batch, hidden_size"
     G = check_shaped(G, "G", (steps, B, 4 * H), x.dtype, "steps, batch, 4 * hidden_size")
-    hs = check_shaped(hs, "hs", (steps + 1, B, H), x.dtype, "steps + 1, batch, hidden_size")
-    cs = check_shaped(cs, "cs", (steps + 1, B, H), x.dtype, "steps + 1, batch, hidden_size")
-    gh = check_shaped(gh, "gh", (steps, B, H), x.dtype, why)
-    if gc is None:
-        gc = np.zeros((B, H), dtype=x.dtype)
-    else:
-        gc = np.array(check_shaped(gc, "gc", (B, H), x.dtype, "batch, hidden_size"))
+    hs, cs, gh, gc = _saved_states(hs, cs, gh, gc, steps, B, H, x.dtype)
     gh0 = np.empty((B, H), dtype=x.dtype)
     gx = np.empty((steps, B, I), dtype=x.dtype) if need_gx else None
     gW_ih = np.empty((4 * H, I), dtype=x.dtype)
@@ -190,13 +205,7 @@ def lstm_fwd_projected(G, h0, c0, W_hh, b, cs=None):
     """
     G = check_inplace(G, "G", 3)
     G, W_hh, steps, B, H = _check_projected(G, W_hh)
-    b = check_shaped(b, "b", (4 * H,), G.dtype, "4 * hidden_size")
-    h0 = check_shaped(h0, "h0", (B, H), G.dtype, "batch, hidden_size")
-    c0 = check_shaped(c0, "c0", (B, H), G.dtype, "batch, hidden_size")
-    cs = _buffer(cs, "cs", (steps + 1, B, H), G.dtype)
-    hs = np.empty((steps + 1, B, H), dtype=G.dtype)
-    hs[0] = h0
-    cs[0] = c0
+    b, hs, cs = _start_states(b, h0, c0, cs, steps, B, H, G.dtype)
     _fwd_projected(W_hh, b, G, hs, cs)
     return hs, cs
 
@@ -209,13 +218,7 @@ def lstm_bwd_projected(W_hh, G, hs, cs, gh, gc=None, dG=None):
     """
     G, W_hh, steps, B, H = _check_projected(G, W_hh)
     dtype = G.dtype
-    hs = check_shaped(hs, "hs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
-    cs = check_shaped(cs, "cs", (steps + 1, B, H), dtype, "steps + 1, batch, hidden_size")
-    gh = check_shaped(gh, "gh", (steps, B, H), dtype, "steps, batch, hidden_size")
-    if gc is None:
-        gc = np.zeros((B, H), dtype=dtype)
-    else:
-        gc = np.array(check_shaped(gc, "gc", (B, H), dtype, "batch, hidden_size"))
+    hs, cs, gh, gc = _saved_states(hs, cs, gh, gc, steps, B, H, dtype)
     dG = _buffer(dG, "dG", (steps, B, 4 * H), dtype)
     gh0 = np.empty((B, H), dtype=dtype)
     gW_hh = np.empty((4 * H, H), dtype=dtype)
