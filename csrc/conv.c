@@ -32,5 +32,5 @@ static void span(size_t k, size_t pad, size_t n, size_t stride, size_t out, size
 #undef GEMM_T
 
 int gdl_packed_kernels(void) {
-    return sg_use(1);
+    return sg_level();
 }

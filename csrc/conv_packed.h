@@ -390,7 +390,7 @@ static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, 
     size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
     size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
     size_t per_thread = K * cp_ceil32(P) + padded;
-    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+    if (sg_level() != SG_AVX512 || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
     int *koff = (int *)cp_shared_buffer(K + P);
@@ -420,7 +420,7 @@ static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy,
     size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
     size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
     size_t per_thread = cp_ceil32(K) * P + O * cp_ceil32(P) + K * P + padded;
-    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+    if (sg_level() != SG_AVX512 || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
     size_t G = cp_groups(N, O, K);

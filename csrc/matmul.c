@@ -146,7 +146,6 @@ static void packed_pack_task(void *ctx, size_t begin, size_t end) {
 
 /* Tasks [begin, end): task t is the rows of group t % groups times the strips of chunk
  * t / groups, k block by k block (the block of op(A) stays in L2, a strip's block in L1). */
-__attribute__((target("avx512f,fma")))
 static void packed_mul_task(void *ctx, size_t begin, size_t end) {
     const packed_product *p = ctx;
     size_t K = p->K, N = p->N;
@@ -322,7 +321,7 @@ static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, si
 
 static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
                          size_t M, size_t N, size_t K) {
-    switch (sg_use(1) ? narrow_takes(trans_a, trans_b, M, N, K) : NARROW_NONE) {
+    switch (sg_level() == SG_AVX512 ? narrow_takes(trans_a, trans_b, M, N, K) : NARROW_NONE) {
         case NARROW_DOT:
             narrow_dot_matmul(A, B, C, M, N, K);
             return 1;
@@ -381,7 +380,8 @@ int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M
     if (M == 0 || N == 0 || K == 0) {
         return 0;
     }
-    if (is_float && narrow_takes(trans_a, trans_b, M, N, K) != NARROW_NONE && sg_use(1)) {
+    if (is_float && narrow_takes(trans_a, trans_b, M, N, K) != NARROW_NONE
+        && sg_level() == SG_AVX512) {
         return 3;
     }
     if (is_float && packed_takes(trans_a, M, N, K) && sg_use(1)) {

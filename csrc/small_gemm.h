@@ -16,8 +16,9 @@
  * packed once per sequence into strips of 32 columns (each strip K x 32, contiguous, the last
  * one zero-padded), and an AVX-512 kernel keeps an 8 x 32 block of the output in 16 registers
  * while it streams a strip: 0.8 ms for the same product, one thread. The kernel is chosen at
- * run time (GCC/Clang on x86-64 with AVX-512F, B <= SG_MAX_ROWS); elsewhere, for double, or
- * with the environment variable GDL_SMALL_GEMM=0, the callers use the BLAS. */
+ * run time (GCC/Clang on x86-64 with AVX-512F or AVX2 and FMA, Note [kernel levels], and
+ * B <= SG_MAX_ROWS); elsewhere, for double, or with the environment variable GDL_SMALL_GEMM=0,
+ * the callers use the BLAS. */
 
 #define SG_STRIP 32
 #define SG_MAX_ROWS 128
@@ -29,21 +30,43 @@
 #define SG_X86 1
 #endif
 
-/* 1 when the packed kernel may run for B rows. */
-static inline int sg_use(size_t B) {
+/* Note [kernel levels]: the packed kernels come in two builds of one design, chosen at run time
+ * by the CPU: SG_AVX512 (AVX-512F, 16 lanes, 8 x 32 blocks of the output in registers) and
+ * SG_AVX2 (AVX2 and FMA, 8 lanes, 6 x 16 blocks: the strips stay 32 wide, and each half is a
+ * pass). The environment variable GDL_SMALL_GEMM=0 turns both off (the callers use the BLAS);
+ * GDL_SMALL_GEMM=avx2 runs the AVX2 build on a CPU that has AVX-512, so that one machine can
+ * test both. The dot-product kernel of Note [narrow GEMM] and the packed convolution exist only
+ * for SG_AVX512. */
+#define SG_AVX2 1
+#define SG_AVX512 2
+
+/* The level of packed kernels this process runs (Note [kernel levels]), 0 for none. */
+static inline int sg_level(void) {
 #ifdef SG_X86
-    static int usable = -1;                    /* a benign race: every thread writes the same */
-    if (usable < 0) {
+    static int level = -1;                     /* a benign race: every thread writes the same */
+    if (level < 0) {
         const char *env = getenv("GDL_SMALL_GEMM");
         __builtin_cpu_init();
-        usable = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma")
-                 && !(env != NULL && strcmp(env, "0") == 0);
+        int fma = __builtin_cpu_supports("fma");
+        int found = fma && __builtin_cpu_supports("avx512f") ? SG_AVX512
+                    : fma && __builtin_cpu_supports("avx2") ? SG_AVX2
+                                                            : 0;
+        if (env != NULL && strcmp(env, "0") == 0) {
+            found = 0;
+        } else if (env != NULL && strcmp(env, "avx2") == 0 && found > SG_AVX2) {
+            found = SG_AVX2;
+        }
+        level = found;
     }
-    return usable && B >= 1 && B <= SG_MAX_ROWS;
+    return level;
 #else
-    (void)B;
     return 0;
 #endif
+}
+
+/* 1 when the packed kernel may run for B rows. */
+static inline int sg_use(size_t B) {
+    return sg_level() > 0 && B >= 1 && B <= SG_MAX_ROWS;
 }
 
 /* Entries of the packed form of a K x N weight. */
@@ -104,6 +127,53 @@ static void sg_pack_strip_t(const float *W, size_t K, size_t n0, size_t width, f
         }
     }
 }
+/* Transposes the 8 x 8 block r[i][j] in place (r[i][j] becomes the old r[j][i]). */
+__attribute__((target("avx2")))
+static inline void sg_transpose8(__m256 r[8]) {
+    __m256 t[8];
+    for (int i = 0; i < 8; i += 2) {           /* pairs of rows interleaved */
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {           /* then pairs of pairs */
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {              /* then the 128-bit halves */
+        t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+        t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = t[i];
+    }
+}
+
+/* sg_pack_strip_t in 8 x 8 blocks, for SG_AVX2. */
+__attribute__((target("avx2")))
+static void sg_pack_strip_t_avx2(const float *W, size_t K, size_t n0, size_t width,
+                                 float *dst) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t jb = 0; jb < width; jb += 8) {
+        size_t rows = width - jb < 8 ? width - jb : 8;
+        for (size_t k0 = 0; k0 < K; k0 += 8) {
+            size_t kc = K - k0 < 8 ? K - k0 : 8;
+            __m256i km = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)kc), lanes);
+            __m256 r[8];
+            for (size_t i = 0; i < 8; i++) {
+                const float *src = W + (n0 + jb + i) * K + k0;
+                r[i] = i >= rows ? _mm256_setzero_ps()
+                       : kc == 8 ? _mm256_loadu_ps(src)
+                                 : _mm256_maskload_ps(src, km);
+            }
+            sg_transpose8(r);
+            for (size_t i = 0; i < kc; i++) {
+                _mm256_storeu_ps(dst + (k0 + i) * SG_STRIP + jb, r[i]);
+            }
+        }
+    }
+}
 #endif
 
 /* Strip s of the K x N matrix M into dst (K x 32, columns past N zero), where M = W if W is
@@ -116,8 +186,12 @@ static inline void sg_pack_strip(const float *W, size_t K, size_t N, int transpo
         memset(dst, 0, SG_STRIP * K * sizeof(float));     /* the padding columns */
     }
 #ifdef SG_X86
-    if (transposed && sg_use(1)) {
+    if (transposed && sg_level() == SG_AVX512) {
         sg_pack_strip_t(W, K, n0, width, dst);
+        return;
+    }
+    if (transposed && sg_level() == SG_AVX2) {
+        sg_pack_strip_t_avx2(W, K, n0, width, dst);
         return;
     }
 #endif
@@ -394,9 +468,9 @@ typedef struct {
 } sg_job;
 
 /* y[0:B, 0:width] (=|+=) x[0:B, 0:K] @ strip (K x 32): the rows in blocks of 8, then 4, then
- * one at a time; x[r, k] at x[r ldx + k xk], y's rows ldy apart. */
+ * one at a time; x[r, k] at x[r ldx + k xk], y's rows ldy apart. SG_AVX512 only. */
 __attribute__((target("avx512f,fma")))
-static inline void sg_strip_rows(size_t B, size_t K, const float *x, size_t ldx, size_t xk,
+static void sg_strip_rows_avx512(size_t B, size_t K, const float *x, size_t ldx, size_t xk,
                                  const float *strip, float *y, size_t ldy, size_t width,
                                  int accumulate) {
     size_t r = 0;
@@ -415,7 +489,112 @@ static inline void sg_strip_rows(size_t B, size_t K, const float *x, size_t ldx,
     }
 }
 
-__attribute__((target("avx512f,fma")))
+/* The SG_AVX2 kernel (Note [kernel levels]): y[0:R, 0:width] (=|+=) x[0:R, :] @ half, the K x 16
+ * half of a strip at half (rows SG_STRIP apart), width <= 16, in R x V vectors of 8 (R <= 6,
+ * V <= 2: at most 12 sums, two of the strip's and one of x's in AVX2's 16 registers). R and V
+ * are constants where sg_rows_avx2 inlines it. The strip's zero padding is multiplied like any
+ * column; only y's columns past width are masked. */
+#define SG_AVX2_ROWS 6
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void sg_block_avx2(size_t K, const float *x, size_t ldx, size_t xk,
+                                 const float *half, float *y, size_t ldy, size_t width,
+                                 int accumulate, size_t R, size_t V) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i mask[2];
+    mask[0] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width), lanes);
+    mask[1] = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)width - 8), lanes);
+    int full[2] = {width >= 8, width >= 16};
+    __m256 acc[SG_AVX2_ROWS][2];
+#pragma GCC unroll 6
+    for (size_t r = 0; r < R; r++) {
+#pragma GCC unroll 2
+        for (size_t v = 0; v < V; v++) {
+            const float *at = y + r * ldy + 8 * v;
+            acc[r][v] = !accumulate ? _mm256_setzero_ps()
+                        : full[v]   ? _mm256_loadu_ps(at)
+                                    : _mm256_maskload_ps(at, mask[v]);
+        }
+    }
+    for (size_t k = 0; k < K; k++) {
+        __m256 b[2];
+#pragma GCC unroll 2
+        for (size_t v = 0; v < V; v++) {
+            b[v] = _mm256_loadu_ps(half + k * SG_STRIP + 8 * v);
+        }
+#pragma GCC unroll 6
+        for (size_t r = 0; r < R; r++) {
+            __m256 a = _mm256_broadcast_ss(x + r * ldx + k * xk);
+#pragma GCC unroll 2
+            for (size_t v = 0; v < V; v++) {
+                acc[r][v] = _mm256_fmadd_ps(a, b[v], acc[r][v]);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (size_t r = 0; r < R; r++) {
+#pragma GCC unroll 2
+        for (size_t v = 0; v < V; v++) {
+            float *at = y + r * ldy + 8 * v;
+            if (full[v]) {
+                _mm256_storeu_ps(at, acc[r][v]);
+            } else {
+                _mm256_maskstore_ps(at, mask[v], acc[r][v]);
+            }
+        }
+    }
+}
+
+/* sg_block_avx2 for any R in 1..SG_AVX2_ROWS and V in 1..2, each pair its own inlined copy. */
+#define SG_AVX2_CASE(r)                                                                     \
+    case r:                                                                                 \
+        if (V == 2) {                                                                       \
+            sg_block_avx2(K, x, ldx, xk, half, y, ldy, width, accumulate, r, 2);            \
+        } else {                                                                            \
+            sg_block_avx2(K, x, ldx, xk, half, y, ldy, width, accumulate, r, 1);            \
+        }                                                                                   \
+        break;
+
+__attribute__((target("avx2,fma")))
+static void sg_rows_avx2(size_t K, const float *x, size_t ldx, size_t xk, const float *half,
+                         float *y, size_t ldy, size_t width, int accumulate, size_t R,
+                         size_t V) {
+    switch (R) {
+        SG_AVX2_CASE(1) SG_AVX2_CASE(2) SG_AVX2_CASE(3)
+        SG_AVX2_CASE(4) SG_AVX2_CASE(5) SG_AVX2_CASE(6)
+        default:
+            break;
+    }
+}
+
+/* sg_strip_rows_avx512 for SG_AVX2: blocks of 6 rows, each against the strip's first half,
+ * then its second (when width > 16), while the block's rows of x stay in L1. */
+__attribute__((target("avx2,fma")))
+static void sg_strip_rows_avx2(size_t B, size_t K, const float *x, size_t ldx, size_t xk,
+                               const float *strip, float *y, size_t ldy, size_t width,
+                               int accumulate) {
+    for (size_t r = 0; r < B; r += SG_AVX2_ROWS) {
+        size_t R = B - r < SG_AVX2_ROWS ? B - r : SG_AVX2_ROWS;
+        for (size_t h = 0; 16 * h < width; h++) {
+            size_t w = width - 16 * h < 16 ? width - 16 * h : 16;
+            sg_rows_avx2(K, x + r * ldx, ldx, xk, strip + 16 * h, y + r * ldy + 16 * h, ldy,
+                         w, accumulate, R, w <= 8 ? 1 : 2);
+        }
+    }
+}
+
+/* y[0:B, 0:width] (=|+=) x[0:B, 0:K] @ strip (K x 32) by this CPU's kernel (Note [kernel
+ * levels]); x[r, k] at x[r ldx + k xk], y's rows ldy apart. Only when sg_use(B). */
+static inline void sg_strip_rows(size_t B, size_t K, const float *x, size_t ldx, size_t xk,
+                                 const float *strip, float *y, size_t ldy, size_t width,
+                                 int accumulate) {
+    if (sg_level() == SG_AVX512) {
+        sg_strip_rows_avx512(B, K, x, ldx, xk, strip, y, ldy, width, accumulate);
+    } else {
+        sg_strip_rows_avx2(B, K, x, ldx, xk, strip, y, ldy, width, accumulate);
+    }
+}
+
 static inline void sg_strips(const sg_job *j) {
     for (size_t s = j->s0; s < j->s1; s++) {
         size_t n0 = s * SG_STRIP;

@@ -233,5 +233,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
 
 
 def packed_kernels():
-    """Whether the packed AVX-512 kernels of the convolutions and recurrent layers run here."""
-    return bool(c.gdl_packed_kernels())
+    """Which packed kernels run here (Note [kernel levels] in csrc/small_gemm.h): "avx512" (the
+    float32 matrix products, recurrent steps, narrow products and convolutions), "avx2" (the
+    matrix products and recurrent steps), or "" (none: the BLAS does them all)."""
+    return ("", "avx2", "avx512")[c.gdl_packed_kernels()]

@@ -29,3 +29,15 @@ def assert_identical(runs, reference, count):
         for key in runs[reference].files:
             np.testing.assert_array_equal(run[key], runs[reference][key],
                                           err_msg=f"{key} under {name}")
+
+
+def cpu_has(flag):
+    """Whether this is a Linux x86-64 machine whose CPU reports ``flag`` (such as "avx512f")."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return flag in line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return False

@@ -34,7 +34,7 @@ def test_info_reports_the_kernels_settings(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "kernel_threads: 3" in done.stdout
-    assert "packed_avx512: off" in done.stdout
+    assert "packed_kernels: off" in done.stdout
     assert "keep_freed_memory: off" in done.stdout
     from gdl._kernels import matmul
     assert f"split_gemm: {'on' if matmul.can_split() else 'off'}" in done.stdout

@@ -9,7 +9,7 @@ from gdl._kernels import lstm as k
 from gdl.nn.rnn import LSTM, LSTMCell
 from gdl.ops import rnn as R
 from gdl.testing import gradcheck
-from subprocs import run_each
+from subprocs import cpu_has, run_each
 
 TOL = {np.float32: 1e-5, np.float64: 1e-10}
 
@@ -308,9 +308,10 @@ def test_projected_kernels_reject_bad_input():
         k.lstm_bwd_projected(Wh, G, hs, cs, hs)
 
 
-# Note [small-batch GEMM]: on x86-64 with AVX-512, float32 sequences of up to 128 rows take the
-# packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS. Both must agree, also when
-# the kernel shares a large product (the last shape) among threads.
+# Note [small-batch GEMM]: on x86-64 with AVX-512 or AVX2, float32 sequences of up to 128 rows
+# take the packed per-step kernel; GDL_SMALL_GEMM=0 makes them use the BLAS, and "avx2" the AVX2
+# kernel on an AVX-512 CPU (Note [kernel levels]). All must agree, also when the kernel shares a
+# large product (the last shape) among threads.
 _BOTH_PATHS = """
 import sys
 import numpy as np
@@ -335,26 +336,19 @@ np.savez(sys.argv[1], **found)
 
 def test_small_batch_path_equals_the_blas_path(tmp_path):
     runs = run_each(_BOTH_PATHS, {flag: {"GDL_SMALL_GEMM": flag, "GDL_NUM_THREADS": "3"}
-                                  for flag in ("1", "0")}, tmp_path)
+                                  for flag in ("1", "avx2", "0")}, tmp_path)
     assert len(runs["1"].files) == 8 * 15        # 8 shapes, 9 LSTM and 6 RNN arrays
-    assert_paths_agree(runs["1"], runs["0"])
+    assert_paths_agree(runs["1"], runs["0"], cpu_has("avx2") and cpu_has("fma"))
+    assert_paths_agree(runs["avx2"], runs["0"], cpu_has("avx2") and cpu_has("fma"))
 
 
-def assert_paths_agree(packed, blas):
-    """The packed kernel's arrays equal the BLAS path's to float32 rounding, and on an AVX-512
-    machine they really came from the packed kernel: it rounds differently somewhere."""
+def assert_paths_agree(packed, blas, kernel_ran):
+    """The packed kernel's arrays equal the BLAS path's to float32 rounding, and where
+    kernel_ran (the CPU runs that kernel) they really came from it: it rounds differently
+    somewhere."""
     for name in blas.files:
         expected = blas[name]
         assert_allclose(packed[name], expected, rtol=1e-5,
                         atol=1e-5 * max(1.0, float(np.abs(expected).max())), err_msg=name)
-    if _has_avx512():
+    if kernel_ran:
         assert any(not np.array_equal(packed[name], blas[name]) for name in blas.files)
-
-
-def _has_avx512():
-    """Whether this is a Linux x86-64 machine whose CPU reports AVX-512F."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return " avx512f" in cpuinfo.read()
-    except OSError:
-        return False

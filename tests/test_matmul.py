@@ -11,7 +11,7 @@ from gdl import nn, ops
 from gdl._kernels import conv
 from gdl._kernels import matmul as k
 from gdl.testing import gradcheck
-from subprocs import assert_identical, run_each
+from subprocs import assert_identical, cpu_has, run_each
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-7}
 # (M, K, N): tiny, odd, one row, one column, and products above the split threshold (2^21
@@ -101,10 +101,10 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
                                               (True, True)])
 def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
     assert M * K * N >= k.PACKED_MIN
-    if conv.packed_kernels():                   # AVX-512: these shapes are the packed path's
+    if conv.packed_kernels():                   # AVX-512 or AVX2: the packed path's shapes
         halves = "split" if k.can_split() else "one call"
-        expected = ("packed" if (M, K, N) in PACKED_SHAPES
-                    else "narrow" if narrow_expected(M, K, N, trans_a, trans_b) else halves)
+        narrow = conv.packed_kernels() == "avx512" and narrow_expected(M, K, N, trans_a, trans_b)
+        expected = ("packed" if (M, K, N) in PACKED_SHAPES else "narrow" if narrow else halves)
         assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
     assert k._path(M, N, K, np.float64, trans_a, trans_b) not in ("packed", "narrow")
     assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
@@ -112,9 +112,11 @@ def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
 
 @pytest.mark.parametrize("M, K, N, trans_a, trans_b", NARROW_SHAPES + NOT_NARROW)
 def test_narrow_products_match_float64(M, K, N, trans_a, trans_b):
-    if conv.packed_kernels():                   # AVX-512: the narrow path's or not
+    if conv.packed_kernels() == "avx512":       # the narrow path's or not; AVX2 has none
         assert (k._path(M, N, K, np.float32, trans_a, trans_b) == "narrow") == (
             (M, K, N, trans_a, trans_b) in NARROW_SHAPES)
+    elif conv.packed_kernels() == "avx2":
+        assert k._path(M, N, K, np.float32, trans_a, trans_b) != "narrow"
     assert k._path(M, N, K, np.float64, trans_a, trans_b) != "narrow"
     assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
 
@@ -249,11 +251,19 @@ def test_split_products_agree_for_every_thread_count(tmp_path):
 
 
 def test_packed_and_blas_products_agree(tmp_path):
-    # GDL_SMALL_GEMM=0 turns the packed kernels off: the same products through the BLAS
-    runs = run_each(_SPLIT, {flag: {"GDL_SMALL_GEMM": flag} for flag in ("1", "0")}, tmp_path)
-    for key in runs["1"].files:
-        K = int(key.split("_")[1])
-        assert_allclose(runs["1"][key], runs["0"][key], **tolerance(K, np.float32))
+    # GDL_SMALL_GEMM=0 turns the packed kernels off: the same products through the BLAS; "avx2"
+    # runs the AVX2 kernels where the CPU has AVX-512 (Note [kernel levels])
+    flags = ("1", "avx2", "0")
+    runs = run_each(_SPLIT, {flag: {"GDL_SMALL_GEMM": flag} for flag in flags}, tmp_path)
+    for flag in ("1", "avx2"):
+        for key in runs["0"].files:
+            K = int(key.split("_")[1])
+            assert_allclose(runs[flag][key], runs["0"][key], **tolerance(K, np.float32),
+                            err_msg=f"{key} under GDL_SMALL_GEMM={flag}")
+    for flag in ("1", "avx2"):             # the packed runs really came from a packed kernel
+        if cpu_has("avx2") and cpu_has("fma"):
+            assert any(not np.array_equal(runs[flag][key], runs["0"][key])
+                       for key in runs["0"].files), flag
 
 
 # ---- the ops on split products -------------------------------------------------------------
@@ -306,7 +316,7 @@ def test_linear_on_narrow_products_matches_float64():
     layer = nn.Linear(10000, 10, bias=False)
     x = random((128, 10000), np.float32, seed=3)
     W = layer.weight.data
-    if conv.packed_kernels():
+    if conv.packed_kernels() == "avx512":
         assert k._path(128, 10, 10000, np.float32, False, True) == "narrow"
         assert k._path(128, 10000, 10, np.float32, False, False) == "narrow"
         assert k._path(10, 10000, 128, np.float32, True, False) == "narrow"

@@ -23,8 +23,9 @@ def blas_info():
 
 
 def kernel_settings():
-    """The compiled kernels' thread count, whether the packed AVX-512 kernels run (the packed
-    convolutions, recurrent steps and float32 matrix products, Note [packed GEMM]), whether
+    """The compiled kernels' thread count, which packed kernels run ("avx512", "avx2" or "off":
+    the packed float32 matrix products and recurrent steps, Note [packed GEMM], and on AVX-512
+    the packed convolutions), whether
     mid-sized matrix products are split among gdl's threads (Note [split GEMM]), and whether
     freed memory is kept (Note [freed memory])."""
     from gdl import _memory
@@ -34,7 +35,7 @@ def kernel_settings():
         return {}
     from gdl.threads import get_num_threads
     return {"kernel_threads": get_num_threads(),
-            "packed_avx512": "on" if conv.packed_kernels() else "off",
+            "packed_kernels": conv.packed_kernels() or "off",
             "split_gemm": "on" if matmul.can_split() else "off",
             "keep_freed_memory": "on" if _memory.applied else "off"}
 
