@@ -76,7 +76,7 @@ static void cp_gemm(size_t rows, size_t K, size_t N, const float *x, size_t ldx,
  * k = (c, i, j) in it, c Hp Wp + i Wp + j, and poff[p] that of output position p = (oh, ow),
  * oh sh Wp + ow sw; column p of cols is then src[koff[k] + poff[p]] over k. */
 __attribute__((target("avx512f")))
-static void cp_gather_strips(const float *src, const int *outer, size_t n_outer,
+static void cp_gather_strips_avx512(const float *src, const int *outer, size_t n_outer,
                              const int *inner, size_t n_inner, float *packed) {
     /* packed[s][a][jj] = src[outer[a] + inner[32 s + jj]], 0 where 32 s + jj >= n_inner:
      * the strips of the n_outer x n_inner matrix (outer rows, inner columns) */
@@ -104,7 +104,7 @@ static void cp_gather_strips(const float *src, const int *outer, size_t n_outer,
  * strips by masked loads and stores, at most 16 floats each and none across a strip (Note
  * [packed conv]: AVX-512 gathers took a third of a one-channel forward). */
 __attribute__((target("avx512f")))
-static void cp_copy_strips(const float *src, const int *koff, size_t K, const gdl_window *w,
+static void cp_copy_strips_avx512(const float *src, const int *koff, size_t K, const gdl_window *w,
                            float *packed) {
     size_t OW = w->OW, P = w->OH * OW, Wp = w->W + 2 * w->pw, tail = P % SG_STRIP;
     for (size_t a = 0; a < K; a++) {
@@ -144,7 +144,7 @@ static void cp_copy_rows(const float *src, const int *koff, size_t K, const gdl_
  * float at a time in order (GCC may not reorder float additions), 4 cycles each, and gb's
  * sums took a third of a one-channel convolution's gW. */
 __attribute__((target("avx512f")))
-static float cp_sum(const float *v, size_t n) {
+static float cp_sum_avx512(const float *v, size_t n) {
     __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
     __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
     size_t i = 0;
@@ -182,7 +182,7 @@ static const float *cp_padded(const float *x, size_t C, const gdl_window *w, flo
  * stretch by stretch (gdl_col2im) re-reads stores still in flight one entry over, which stalls
  * on every add (the store-forwarding penalty), and cost 60% of gx. */
 __attribute__((target("avx512f")))
-static void cp_col2im(const float *cols, float *x, size_t C, const gdl_window *w) {
+static void cp_col2im_avx512(const float *cols, float *x, size_t C, const gdl_window *w) {
     if (w->sw != 1) {
         gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);
         return;
@@ -224,7 +224,7 @@ static void cp_col2im(const float *cols, float *x, size_t C, const gdl_window *w
 /* Row o of y (rows, n) = b[o] everywhere, 16 lanes a store (the baseline build's loop stored
  * 4 floats at a time: 2% of bench W6b's step). */
 __attribute__((target("avx512f")))
-static void cp_fill_rows(float *y, size_t rows, size_t n, const float *b) {
+static void cp_fill_rows_avx512(float *y, size_t rows, size_t n, const float *b) {
     __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
     for (size_t o = 0; o < rows; o++) {
         __m512 v = _mm512_set1_ps(b[o]);
@@ -235,6 +235,165 @@ static void cp_fill_rows(float *y, size_t rows, size_t n, const float *b) {
         }
         _mm512_mask_storeu_ps(row + p, tail, v);
     }
+}
+
+/* ---- the same for SG_AVX2 (Note [kernel levels]), and the dispatch by level ---------- */
+
+/* cp_gather_strips_avx512 by scalar loads (the AVX2 gathers are no faster here). */
+static void cp_gather_strips_c(const float *src, const int *outer, size_t n_outer,
+                               const int *inner, size_t n_inner, float *packed) {
+    for (size_t s = 0; s * SG_STRIP < n_inner; s++) {
+        size_t n0 = s * SG_STRIP, width = n_inner - n0 < SG_STRIP ? n_inner - n0 : SG_STRIP;
+        float *strip = packed + n0 * n_outer;
+        for (size_t a = 0; a < n_outer; a++) {
+            const float *base = src + outer[a];
+            float *row = strip + a * SG_STRIP;
+            for (size_t jj = 0; jj < width; jj++) {
+                row[jj] = base[inner[n0 + jj]];
+            }
+            for (size_t jj = width; jj < SG_STRIP; jj++) {
+                row[jj] = 0.0f;
+            }
+        }
+    }
+}
+
+/* cp_copy_strips_avx512 by memcpy: each run of an output row within one strip is one copy. */
+static void cp_copy_strips_c(const float *src, const int *koff, size_t K, const gdl_window *w,
+                             float *packed) {
+    size_t OW = w->OW, P = w->OH * OW, Wp = w->W + 2 * w->pw, tail = P % SG_STRIP;
+    for (size_t a = 0; a < K; a++) {
+        for (size_t oh = 0; oh < w->OH; oh++) {
+            const float *row = src + koff[a] + oh * w->sh * Wp;    /* position oh OW */
+            for (size_t p = oh * OW, end = p + OW; p < end;) {
+                size_t lane = p % SG_STRIP, n = end - p;
+                n = n < SG_STRIP - lane ? n : SG_STRIP - lane;
+                memcpy(packed + (p - lane) * K + a * SG_STRIP + lane, row + (p - oh * OW),
+                       n * sizeof(float));
+                p += n;
+            }
+        }
+        if (tail != 0) {                       /* the last strip's columns past P are zero */
+            memset(packed + (P - tail) * K + a * SG_STRIP + tail, 0,
+                   (SG_STRIP - tail) * sizeof(float));
+        }
+    }
+}
+
+/* cp_sum_avx512 in four AVX accumulators of 8. */
+__attribute__((target("avx2")))
+static float cp_sum_avx2(const float *v, size_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(v + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(v + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(v + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(v + i + 24));
+    }
+    for (; i + 8 <= n; i += 8) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(v + i));
+    }
+    __m256 t = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, t);
+    float sum = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
+                + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    for (; i < n; i++) {
+        sum += v[i];
+    }
+    return sum;
+}
+
+/* cp_col2im_avx512 in vectors of 8 columns, masked by AVX2's maskload. */
+__attribute__((target("avx2")))
+static void cp_col2im_avx2(const float *cols, float *x, size_t C, const gdl_window *w) {
+    if (w->sw != 1) {
+        gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);
+        return;
+    }
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    size_t OW = w->OW, P = w->OH * OW, kh = w->kh, kw = w->kw;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t h = 0; h < w->H; h++) {
+            size_t hp = h + w->ph;                 /* the row in padded coordinates */
+            for (size_t w0 = 0; w0 < w->W; w0 += 8) {
+                size_t n = w->W - w0 < 8 ? w->W - w0 : 8;
+                __m256 acc = _mm256_setzero_ps();
+                for (size_t i = 0; i < kh && i <= hp; i++) {
+                    if ((hp - i) % w->sh != 0 || (hp - i) / w->sh >= w->OH) {
+                        continue;
+                    }
+                    const float *row = cols + (c * kh + i) * kw * P + (hp - i) / w->sh * OW;
+                    for (size_t j = 0; j < kw; j++) {
+                        /* x column w0 + t reads output column w0 + t + pw - j when in [0, OW) */
+                        ptrdiff_t first = (ptrdiff_t)(w0 + w->pw) - (ptrdiff_t)j;
+                        ptrdiff_t lo = first < 0 ? -first : 0;         /* t in [lo, hi) */
+                        ptrdiff_t hi = (ptrdiff_t)OW - first;
+                        hi = hi < (ptrdiff_t)n ? hi : (ptrdiff_t)n;
+                        if (hi <= lo) {
+                            continue;
+                        }
+                        __m256i m = _mm256_and_si256(
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), lanes),
+                            _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32((int)lo - 1)));
+                        const float *src = (const float *)((uintptr_t)(row + j * P) +
+                                                           (uintptr_t)(first * 4));
+                        acc = _mm256_add_ps(acc, _mm256_maskload_ps(src, m));
+                    }
+                }
+                float *dst = x + (c * w->H + h) * w->W + w0;
+                if (n == 8) {
+                    _mm256_storeu_ps(dst, acc);
+                } else {
+                    _mm256_maskstore_ps(dst, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes),
+                                        acc);
+                }
+            }
+        }
+    }
+}
+
+/* cp_fill_rows_avx512 as a plain loop (vectorized by the compiler). */
+static void cp_fill_rows_c(float *y, size_t rows, size_t n, const float *b) {
+    for (size_t o = 0; o < rows; o++) {
+        float v = b[o], *row = y + o * n;
+        for (size_t p = 0; p < n; p++) {
+            row[p] = v;
+        }
+    }
+}
+
+/* The helpers above by this CPU's level (conv_packed_*_f32 run only at SG_AVX512 or SG_AVX2). */
+static void cp_gather_strips(const float *src, const int *outer, size_t n_outer,
+                             const int *inner, size_t n_inner, float *packed) {
+    (sg_level() == SG_AVX512 ? cp_gather_strips_avx512 : cp_gather_strips_c)(
+        src, outer, n_outer, inner, n_inner, packed);
+}
+
+static void cp_copy_strips(const float *src, const int *koff, size_t K, const gdl_window *w,
+                           float *packed) {
+    (sg_level() == SG_AVX512 ? cp_copy_strips_avx512 : cp_copy_strips_c)(src, koff, K, w,
+                                                                          packed);
+}
+
+static float cp_sum(const float *v, size_t n) {
+    return sg_level() == SG_AVX512 ? cp_sum_avx512(v, n) : cp_sum_avx2(v, n);
+}
+
+static void cp_col2im(const float *cols, float *x, size_t C, const gdl_window *w) {
+    (sg_level() == SG_AVX512 ? cp_col2im_avx512 : cp_col2im_avx2)(cols, x, C, w);
+}
+
+static void cp_fill_rows(float *y, size_t rows, size_t n, const float *b) {
+    (sg_level() == SG_AVX512 ? cp_fill_rows_avx512 : cp_fill_rows_c)(y, rows, n, b);
+}
+
+static void cp_dot_rows(size_t K, const float *x, size_t ldx, size_t i0, size_t i1,
+                        const float *w, size_t ldw, size_t J, float *c, size_t ci, size_t cj) {
+    (sg_level() == SG_AVX512 ? sg_dot_rows : sg_dot_rows_avx2)(K, x, ldx, i0, i1, w, ldw, J, c,
+                                                                ci, cj);
 }
 
 /* This thread's scratch for a task of job j, or NULL (j->failed set) without memory. */
@@ -297,7 +456,7 @@ static void cp_backward(void *arg, size_t g0, size_t g1) {
                      * be mostly padding */
                     cp_copy_rows(src, j->koff, K, w, colsT);
                     float *d = n != first ? gyP : gW;                 /* gyP: free until gx */
-                    sg_dot_rows(P, gy, P, 0, O, colsT, P, K, d, K, 1);
+                    cp_dot_rows(P, gy, P, 0, O, colsT, P, K, d, K, 1);
                     for (size_t i = 0; i < O * K && d != gW; i++) {
                         gW[i] += d[i];
                     }
@@ -390,7 +549,7 @@ static int conv_packed_fwd_f32(const float *x, const float *Wt, const float *b, 
     size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
     size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
     size_t per_thread = K * cp_ceil32(P) + padded;
-    if (sg_level() != SG_AVX512 || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
     int *koff = (int *)cp_shared_buffer(K + P);
@@ -420,7 +579,7 @@ static int conv_packed_bwd_f32(const float *x, const float *Wt, const float *gy,
     size_t K = C * w->kh * w->kw, P = w->OH * w->OW;
     size_t padded = C * (w->H + 2 * w->ph) * (w->W + 2 * w->pw);
     size_t per_thread = cp_ceil32(K) * P + O * cp_ceil32(P) + K * P + padded;
-    if (sg_level() != SG_AVX512 || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
+    if (!sg_use(1) || per_thread > CP_MAX_SCRATCH || padded > INT_MAX) {
         return 0;
     }
     size_t G = cp_groups(N, O, K);

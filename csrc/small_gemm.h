@@ -459,6 +459,92 @@ static inline void sg_dot_rows(size_t K, const float *x, size_t ldx, size_t i0, 
     }
 }
 
+/* sg_dot_block for SG_AVX2 (packed convolutions' gW for small kernels): 8 lanes, at most
+ * SG_DOT_COLUMNS_AVX2 rows of w, so the 2 x 4 sums, two vectors of x and one of w fit AVX2's 16
+ * registers. */
+#define SG_DOT_COLUMNS_AVX2 4
+
+__attribute__((target("avx2,fma"), always_inline))
+static inline void sg_dot_block_avx2(size_t K, const float *x, size_t ldx, const float *w,
+                                     size_t ldw, float *c, size_t ci, size_t cj, size_t R,
+                                     size_t J) {
+    __m256 acc[2][SG_DOT_COLUMNS_AVX2];
+#pragma GCC unroll 2
+    for (size_t i = 0; i < R; i++) {
+#pragma GCC unroll 4
+        for (size_t j = 0; j < J; j++) {
+            acc[i][j] = _mm256_setzero_ps();
+        }
+    }
+    for (size_t k = 0; k < K; k += 8) {
+        /* the last K % 8 masked: nothing past K read */
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(K - k < 8 ? K - k : 8)),
+                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        int whole = K - k >= 8;
+        __m256 a[2];
+#pragma GCC unroll 2
+        for (size_t i = 0; i < R; i++) {
+            a[i] = whole ? _mm256_loadu_ps(x + i * ldx + k)
+                         : _mm256_maskload_ps(x + i * ldx + k, m);
+        }
+#pragma GCC unroll 4
+        for (size_t j = 0; j < J; j++) {
+            __m256 b = whole ? _mm256_loadu_ps(w + j * ldw + k)
+                             : _mm256_maskload_ps(w + j * ldw + k, m);
+#pragma GCC unroll 2
+            for (size_t i = 0; i < R; i++) {
+                acc[i][j] = _mm256_fmadd_ps(a[i], b, acc[i][j]);
+            }
+        }
+    }
+#pragma GCC unroll 2
+    for (size_t i = 0; i < R; i++) {
+#pragma GCC unroll 4
+        for (size_t j = 0; j < J; j++) {
+            __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc[i][j]),
+                                  _mm256_extractf128_ps(acc[i][j], 1));
+            h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+            c[i * ci + j * cj] = _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1)));
+        }
+    }
+}
+
+#define SG_DOT_CASE_AVX2(j)                                                                 \
+    case j:                                                                                 \
+        if (R == 2) {                                                                       \
+            sg_dot_block_avx2(K, x, ldx, w, ldw, c, ci, cj, 2, j);                          \
+        } else {                                                                            \
+            sg_dot_block_avx2(K, x, ldx, w, ldw, c, ci, cj, 1, j);                          \
+        }                                                                                   \
+        break;
+
+/* sg_dot_block_avx2 for any R in 1..2 and J in 1..SG_DOT_COLUMNS_AVX2 (sg_dot for SG_AVX2). */
+__attribute__((target("avx2,fma")))
+static void sg_dot_avx2(size_t K, const float *x, size_t ldx, size_t R, const float *w,
+                        size_t ldw, size_t J, float *c, size_t ci, size_t cj) {
+    switch (J) {
+        SG_DOT_CASE_AVX2(1) SG_DOT_CASE_AVX2(2) SG_DOT_CASE_AVX2(3) SG_DOT_CASE_AVX2(4)
+        default:
+            break;
+    }
+}
+
+/* sg_dot_rows for SG_AVX2: rows of x in pairs against groups of at most SG_DOT_COLUMNS_AVX2
+ * rows of w. */
+static void sg_dot_rows_avx2(size_t K, const float *x, size_t ldx, size_t i0, size_t i1,
+                             const float *w, size_t ldw, size_t J, float *c, size_t ci,
+                             size_t cj) {
+    size_t groups = (J + SG_DOT_COLUMNS_AVX2 - 1) / SG_DOT_COLUMNS_AVX2;
+    for (size_t i = i0; i < i1; i += 2) {
+        size_t R = i1 - i < 2 ? i1 - i : 2;
+        for (size_t g = 0; g < groups; g++) {
+            size_t j0 = g * J / groups, j1 = (g + 1) * J / groups;
+            sg_dot_avx2(K, x + i * ldx, ldx, R, w + j0 * ldw, ldw, j1 - j0,
+                        c + i * ci + j0 * cj, ci, cj);
+        }
+    }
+}
+
 /* Strips [s0, s1) of y = x @ M (Note [small-batch GEMM]). */
 typedef struct {
     size_t B, K, N, ldx, ldy, s0, s1;

@@ -211,8 +211,10 @@ np.savez(sys.argv[1], **out)
 
 
 def test_conv2d_packed_path_equals_the_blas_path(tmp_path):
+    # "avx2" runs the AVX2 build on an AVX-512 CPU (Note [kernel levels])
     code = _BOTH_CONV_PATHS.format(tests=os.path.dirname(__file__))
     runs = run_each(code, {flag: {"GDL_SMALL_GEMM": flag, "GDL_NUM_THREADS": "3"}
-                           for flag in ("1", "0")}, tmp_path)
+                           for flag in ("1", "avx2", "0")}, tmp_path)
     assert len(runs["1"].files) == 4 * len(PACKED_CASES)
-    assert_paths_agree(runs["1"], runs["0"], cpu_has("avx512f"))   # AVX-512 only
+    for flag in ("1", "avx2"):
+        assert_paths_agree(runs[flag], runs["0"], cpu_has("avx2") and cpu_has("fma"))
