@@ -1,4 +1,4 @@
-/* Single-precision convolution with the packed AVX-512 kernel of small_gemm.h, the images
+/* Single-precision convolution with the packed kernels of small_gemm.h, the images
  * shared among the module's thread pool (Note [packed conv]). Header-only, static, included
  * by conv.c. */
 #ifndef GDL_CONV_PACKED_H
@@ -36,7 +36,8 @@
  * would be mostly padding: bench W3's one-channel conv (128 images 27 x 27, 16 3 x 3 kernels)
  * forward 0.34 -> 0.31 ms, gW and gb 0.52 -> 0.39 (fastest of 300 calls, three alternating
  * processes), W6b's first conv 0.29 -> 0.27 and 0.42 -> 0.35. Used for float32 on x86-64
- * with AVX-512F unless GDL_SMALL_GEMM=0 (the switch of every packed kernel), and when one
+ * with AVX-512F, or AVX2 and FMA (Note [kernel levels]: the helpers below have a build for
+ * each), unless GDL_SMALL_GEMM=0 (the switch of every packed kernel), and when one
  * thread's scratch stays under CP_MAX_SCRATCH entries; otherwise conv.inc's im2col + BLAS path
  * runs. */
 

@@ -65,9 +65,9 @@ void gdl_parallel_for(size_t n, size_t grain, size_t align, gdl_range_fn fn, voi
 void gdl_parallel_spin(size_t microseconds);
 
 /* The packed kernels (Note [small-batch GEMM], Note [packed conv]) this CPU runs, by Note
- * [kernel levels] in small_gemm.h: 2 with AVX-512F, 1 with AVX2 and FMA (the packed
- * convolution and narrow products stay the BLAS's), 0 without either, when not built by GCC or
- * Clang for x86-64, or when GDL_SMALL_GEMM is "0". */
+ * [kernel levels] in small_gemm.h: 2 with AVX-512F, 1 with AVX2 and FMA (the narrow products
+ * stay the BLAS's), 0 without either, when not built by GCC or Clang for x86-64, or when
+ * GDL_SMALL_GEMM is "0". */
 int gdl_packed_kernels(void);
 
 /* ---- matmul: a matrix product split among threads ---------------------------------------

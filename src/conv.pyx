@@ -234,6 +234,6 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
 
 def packed_kernels():
     """Which packed kernels run here (Note [kernel levels] in csrc/small_gemm.h): "avx512" (the
-    float32 matrix products, recurrent steps, narrow products and convolutions), "avx2" (the
-    matrix products and recurrent steps), or "" (none: the BLAS does them all)."""
+    float32 convolutions, recurrent steps, matrix products and narrow products), "avx2" (all
+    but the narrow products), or "" (none: the BLAS does them all)."""
     return ("", "avx2", "avx512")[c.gdl_packed_kernels()]

@@ -24,8 +24,8 @@ def blas_info():
 
 def kernel_settings():
     """The compiled kernels' thread count, which packed kernels run ("avx512", "avx2" or "off":
-    the packed float32 matrix products and recurrent steps, Note [packed GEMM], and on AVX-512
-    the packed convolutions), whether
+    the packed float32 convolutions, recurrent steps and matrix products, Note [packed GEMM]),
+    whether
     mid-sized matrix products are split among gdl's threads (Note [split GEMM]), and whether
     freed memory is kept (Note [freed memory])."""
     from gdl import _memory
