@@ -4,6 +4,7 @@
 #ifndef GDL_SMALL_GEMM_H
 #define GDL_SMALL_GEMM_H
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -726,18 +727,21 @@ static inline void sg_gemm(size_t B, size_t K, size_t N, const float *x, size_t 
 #endif
 
 #ifdef SG_X86
-/* *buffer with room for n floats (realloc'ed when it had less, *capacity updated), or NULL
- * when out of memory (*buffer is then kept). */
+/* Room for n floats from a 64-byte boundary in *buffer (realloc'ed, with 16 floats to spare,
+ * when it had less; *capacity updated), or NULL when out of memory (*buffer is then kept). The
+ * boundary matters: from malloc's 16-byte alignment, every half strip (64 bytes) the AVX2 kernel
+ * loads straddled two cache lines, as does every 64-byte AVX-512 load (Note [kernel levels]).
+ * The contents do not survive growing. */
 static inline float *sg_grown(float **buffer, size_t *capacity, size_t n) {
     if (n > *capacity) {
-        float *grown = realloc(*buffer, n * sizeof(float));
+        float *grown = realloc(*buffer, (n + 16) * sizeof(float));
         if (grown == NULL) {
             return NULL;
         }
         *buffer = grown;
         *capacity = n;
     }
-    return *buffer;
+    return (float *)(((uintptr_t)*buffer + 63) & ~(uintptr_t)63);
 }
 
 /* This thread's buffer of at least n floats, kept and grown across calls (a fresh block every
