@@ -178,50 +178,6 @@ static const float *cp_padded(const float *x, size_t C, const gdl_window *w, flo
     return pad;
 }
 
-/* x (C, H, W) = col2im(cols (K, P)). For stride 1 across, each 16 entries of an x row are
- * summed in a register over the kernel entries that read them and stored once: adding into x
- * stretch by stretch (gdl_col2im) re-reads stores still in flight one entry over, which stalls
- * on every add (the store-forwarding penalty), and cost 60% of gx. */
-__attribute__((target("avx512f")))
-static void cp_col2im_avx512(const float *cols, float *x, size_t C, const gdl_window *w) {
-    if (w->sw != 1) {
-        gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);
-        return;
-    }
-    size_t OW = w->OW, P = w->OH * OW, kh = w->kh, kw = w->kw;
-    for (size_t c = 0; c < C; c++) {
-        for (size_t h = 0; h < w->H; h++) {
-            size_t hp = h + w->ph;                 /* the row in padded coordinates */
-            for (size_t w0 = 0; w0 < w->W; w0 += 16) {
-                size_t n = w->W - w0 < 16 ? w->W - w0 : 16;
-                __m512 acc = _mm512_setzero_ps();
-                for (size_t i = 0; i < kh && i <= hp; i++) {
-                    if ((hp - i) % w->sh != 0 || (hp - i) / w->sh >= w->OH) {
-                        continue;
-                    }
-                    const float *row = cols + (c * kh + i) * kw * P + (hp - i) / w->sh * OW;
-                    for (size_t j = 0; j < kw; j++) {
-                        /* x column w0 + t reads output column w0 + t + pw - j when in [0, OW) */
-                        ptrdiff_t first = (ptrdiff_t)(w0 + w->pw) - (ptrdiff_t)j;
-                        ptrdiff_t lo = first < 0 ? -first : 0;         /* t in [lo, hi) */
-                        ptrdiff_t hi = (ptrdiff_t)OW - first;
-                        hi = hi < (ptrdiff_t)n ? hi : (ptrdiff_t)n;
-                        if (hi <= lo) {
-                            continue;
-                        }
-                        unsigned bits = ((1u << hi) - 1) & ~((1u << lo) - 1);
-                        const float *src = (const float *)((uintptr_t)(row + j * P) +
-                                                           (uintptr_t)(first * 4));
-                        acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps((__mmask16)bits, src));
-                    }
-                }
-                _mm512_mask_storeu_ps(x + (c * w->H + h) * w->W + w0,
-                                      (__mmask16)((1u << n) - 1), acc);
-            }
-        }
-    }
-}
-
 /* Row o of y (rows, n) = b[o] everywhere, 16 lanes a store (the baseline build's loop stored
  * 4 floats at a time: 2% of bench W6b's step). */
 __attribute__((target("avx512f")))
@@ -307,53 +263,73 @@ static float cp_sum_avx2(const float *v, size_t n) {
     return sum;
 }
 
-/* cp_col2im_avx512 in vectors of 8 columns, masked by AVX2's maskload. */
+/* x (C, H, W) = col2im(cols (K, P)). For stride 1 across, each LANES entries of an x row are
+ * summed in a register over the kernel entries that read them and stored once: adding into x
+ * stretch by stretch (gdl_col2im) re-reads stores still in flight one entry over, which stalls
+ * on every add (the store-forwarding penalty), and cost 60% of gx. The body of cp_col2im_avx512
+ * and cp_col2im_avx2: VEC is the vector type, ZERO a zero one, ADD(acc, src, lo, hi) acc plus
+ * the lanes [lo, hi) of the vector at src (no others read), STORE(dst, n, acc) the first n. */
+#define CP_COL2IM(LANES, VEC, ZERO, ADD, STORE)                                            \
+    if (w->sw != 1) {                                                                       \
+        gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);                                       \
+        return;                                                                             \
+    }                                                                                       \
+    size_t OW = w->OW, P = w->OH * OW, kh = w->kh, kw = w->kw;                              \
+    for (size_t c = 0; c < C; c++) {                                                        \
+        for (size_t h = 0; h < w->H; h++) {                                                 \
+            size_t hp = h + w->ph;             /* the row in padded coordinates */          \
+            for (size_t w0 = 0; w0 < w->W; w0 += LANES) {                                   \
+                size_t n = w->W - w0 < LANES ? w->W - w0 : LANES;                           \
+                VEC acc = ZERO;                                                             \
+                for (size_t i = 0; i < kh && i <= hp; i++) {                                \
+                    if ((hp - i) % w->sh != 0 || (hp - i) / w->sh >= w->OH) {               \
+                        continue;                                                           \
+                    }                                                                       \
+                    const float *row = cols + (c * kh + i) * kw * P + (hp - i) / w->sh * OW; \
+                    for (size_t j = 0; j < kw; j++) {                                       \
+                        /* x column w0 + t reads output column w0 + t + pw - j in [0, OW) */ \
+                        ptrdiff_t first = (ptrdiff_t)(w0 + w->pw) - (ptrdiff_t)j;           \
+                        ptrdiff_t lo = first < 0 ? -first : 0;         /* t in [lo, hi) */  \
+                        ptrdiff_t hi = (ptrdiff_t)OW - first;                               \
+                        hi = hi < (ptrdiff_t)n ? hi : (ptrdiff_t)n;                         \
+                        if (hi <= lo) {                                                     \
+                            continue;                                                       \
+                        }                                                                   \
+                        const float *src = (const float *)((uintptr_t)(row + j * P) +       \
+                                                           (uintptr_t)(first * 4));         \
+                        acc = ADD(acc, src, lo, hi);                                        \
+                    }                                                                       \
+                }                                                                           \
+                STORE(x + (c * w->H + h) * w->W + w0, n, acc);                              \
+            }                                                                               \
+        }                                                                                   \
+    }
+
+#define CP_ADD16(acc, src, lo, hi)                                                          \
+    _mm512_add_ps(acc, _mm512_maskz_loadu_ps(                                               \
+                           (__mmask16)(((1u << (hi)) - 1) & ~((1u << (lo)) - 1)), src))
+#define CP_STORE16(dst, n, acc) _mm512_mask_storeu_ps(dst, (__mmask16)((1u << (n)) - 1), acc)
+
+__attribute__((target("avx512f")))
+static void cp_col2im_avx512(const float *cols, float *x, size_t C, const gdl_window *w) {
+    CP_COL2IM(16, __m512, _mm512_setzero_ps(), CP_ADD16, CP_STORE16)
+}
+
+/* The lanes [lo, hi) of 8, as a mask. */
+__attribute__((target("avx2")))
+static inline __m256i cp_lanes8(ptrdiff_t lo, ptrdiff_t hi) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), lanes),
+                            _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32((int)lo - 1)));
+}
+
+#define CP_ADD8(acc, src, lo, hi) _mm256_add_ps(acc, _mm256_maskload_ps(src, cp_lanes8(lo, hi)))
+#define CP_STORE8(dst, n, acc)                                                              \
+    ((n) == 8 ? _mm256_storeu_ps(dst, acc) : _mm256_maskstore_ps(dst, cp_lanes8(0, n), acc))
+
 __attribute__((target("avx2")))
 static void cp_col2im_avx2(const float *cols, float *x, size_t C, const gdl_window *w) {
-    if (w->sw != 1) {
-        gdl_col2im_f32(cols, w->OH * w->OW, x, C, w);
-        return;
-    }
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    size_t OW = w->OW, P = w->OH * OW, kh = w->kh, kw = w->kw;
-    for (size_t c = 0; c < C; c++) {
-        for (size_t h = 0; h < w->H; h++) {
-            size_t hp = h + w->ph;                 /* the row in padded coordinates */
-            for (size_t w0 = 0; w0 < w->W; w0 += 8) {
-                size_t n = w->W - w0 < 8 ? w->W - w0 : 8;
-                __m256 acc = _mm256_setzero_ps();
-                for (size_t i = 0; i < kh && i <= hp; i++) {
-                    if ((hp - i) % w->sh != 0 || (hp - i) / w->sh >= w->OH) {
-                        continue;
-                    }
-                    const float *row = cols + (c * kh + i) * kw * P + (hp - i) / w->sh * OW;
-                    for (size_t j = 0; j < kw; j++) {
-                        /* x column w0 + t reads output column w0 + t + pw - j when in [0, OW) */
-                        ptrdiff_t first = (ptrdiff_t)(w0 + w->pw) - (ptrdiff_t)j;
-                        ptrdiff_t lo = first < 0 ? -first : 0;         /* t in [lo, hi) */
-                        ptrdiff_t hi = (ptrdiff_t)OW - first;
-                        hi = hi < (ptrdiff_t)n ? hi : (ptrdiff_t)n;
-                        if (hi <= lo) {
-                            continue;
-                        }
-                        __m256i m = _mm256_and_si256(
-                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)hi), lanes),
-                            _mm256_cmpgt_epi32(lanes, _mm256_set1_epi32((int)lo - 1)));
-                        const float *src = (const float *)((uintptr_t)(row + j * P) +
-                                                           (uintptr_t)(first * 4));
-                        acc = _mm256_add_ps(acc, _mm256_maskload_ps(src, m));
-                    }
-                }
-                float *dst = x + (c * w->H + h) * w->W + w0;
-                if (n == 8) {
-                    _mm256_storeu_ps(dst, acc);
-                } else {
-                    _mm256_maskstore_ps(dst, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes),
-                                        acc);
-                }
-            }
-        }
-    }
+    CP_COL2IM(8, __m256, _mm256_setzero_ps(), CP_ADD8, CP_STORE8)
 }
 
 /* cp_fill_rows_avx512 as a plain loop (vectorized by the compiler). */

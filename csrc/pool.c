@@ -75,43 +75,50 @@ POOL_AVX512 static inline void pool_step16(__m512 v, __m512i i, __m512 *m, __m51
     *best = _mm512_mask_mov_epi32(*best, take, i);
 }
 
-/* The 2 x 2 stride-2 forward of pool.inc's maxpool_2x2 for float planes. */
-POOL_AVX512 static void maxpool_2x2_avx512(const float *x, float *y, int32_t *argmax,
-                                           size_t planes, size_t H, size_t W, size_t OH,
-                                           size_t OW) {
+/* One output row of the 2 x 2 stride-2 forward: the OW windows over the input rows r0 and
+ * r0 + W into yr and ar, r0 at index r0_at of its plane (pool_2x2_planes). */
+typedef void (*pool_row_fn)(const float *r0, size_t W, size_t OW, size_t r0_at, float *yr,
+                            int32_t *ar);
+
+/* The 2 x 2 stride-2 forward of pool.inc's maxpool_2x2 for float planes, a row at a time. */
+static void pool_2x2_planes(pool_row_fn row, const float *x, float *y, int32_t *argmax,
+                            size_t planes, size_t H, size_t W, size_t OH, size_t OW) {
+    for (size_t p = 0; p < planes; p++) {
+        for (size_t oh = 0; oh < OH; oh++) {
+            row(x + p * H * W + 2 * oh * W, W, OW, 2 * oh * W, y + (p * OH + oh) * OW,
+                argmax + (p * OH + oh) * OW);
+        }
+    }
+}
+
+/* A row of the forward with AVX-512, 16 windows a step. */
+POOL_AVX512 static void pool_row_avx512(const float *r0, size_t W, size_t OW, size_t r0_at,
+                                        float *yr, int32_t *ar) {
     const __m512i even = POOL_EVEN, odd = POOL_ODD;
     const __m512i lane2 = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
                                                                10, 11, 12, 13, 14, 15), 1);
     const __m512i one = _mm512_set1_epi32(1), down = _mm512_set1_epi32((int32_t)W);
-    for (size_t p = 0; p < planes; p++) {
-        const float *xp = x + p * H * W;
-        for (size_t oh = 0; oh < OH; oh++) {
-            const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-            float *yr = y + (p * OH + oh) * OW;
-            int32_t *ar = argmax + (p * OH + oh) * OW;
-            for (size_t ow = 0; ow < OW; ow += 16) {
-                size_t n = OW - ow < 16 ? OW - ow : 16;
-                __mmask16 lo, hi;
-                pool_masks(2 * n, &lo, &hi);
-                __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow);
-                __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
-                __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow);
-                __m512 b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
-                __m512i i = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(2 * (oh * W + ow))),
-                                             lane2);
-                __m512 m = _mm512_permutex2var_ps(a0, even, a1);
-                __m512i best = i;
-                pool_step16(_mm512_permutex2var_ps(a0, odd, a1), _mm512_add_epi32(i, one), &m,
-                            &best);
-                i = _mm512_add_epi32(i, down);
-                pool_step16(_mm512_permutex2var_ps(b0, even, b1), i, &m, &best);
-                pool_step16(_mm512_permutex2var_ps(b0, odd, b1), _mm512_add_epi32(i, one), &m,
-                            &best);
-                __mmask16 out = (__mmask16)((1u << n) - 1);
-                _mm512_mask_storeu_ps(yr + ow, out, m);
-                _mm512_mask_storeu_epi32(ar + ow, out, best);
-            }
-        }
+    const float *r1 = r0 + W;
+    for (size_t ow = 0; ow < OW; ow += 16) {
+        size_t n = OW - ow < 16 ? OW - ow : 16;
+        __mmask16 lo, hi;
+        pool_masks(2 * n, &lo, &hi);
+        __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow);
+        __m512 a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow);
+        __m512 b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
+        __m512i i = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(r0_at + 2 * ow)), lane2);
+        __m512 m = _mm512_permutex2var_ps(a0, even, a1);
+        __m512i best = i;
+        pool_step16(_mm512_permutex2var_ps(a0, odd, a1), _mm512_add_epi32(i, one), &m,
+                    &best);
+        i = _mm512_add_epi32(i, down);
+        pool_step16(_mm512_permutex2var_ps(b0, even, b1), i, &m, &best);
+        pool_step16(_mm512_permutex2var_ps(b0, odd, b1), _mm512_add_epi32(i, one), &m,
+                    &best);
+        __mmask16 out = (__mmask16)((1u << n) - 1);
+        _mm512_mask_storeu_ps(yr + ow, out, m);
+        _mm512_mask_storeu_epi32(ar + ow, out, best);
     }
 }
 
@@ -180,53 +187,45 @@ POOL_AVX2 static inline void pool_step8(__m256 v, __m256i i, __m256 *m, __m256i 
 #define POOL_ODD8(a, b) _mm256_castpd_ps(_mm256_permute4x64_pd(                             \
     _mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8))
 
-/* maxpool_2x2_avx512 with AVX2; a row's last OW % 8 windows are stored through buffers. */
-POOL_AVX2 static void maxpool_2x2_avx2(const float *x, float *y, int32_t *argmax, size_t planes,
-                                       size_t H, size_t W, size_t OH, size_t OW) {
+/* pool_row_avx512 with AVX2, 8 windows a step; the last OW % 8 are stored through buffers. */
+POOL_AVX2 static void pool_row_avx2(const float *r0, size_t W, size_t OW, size_t r0_at,
+                                    float *yr, int32_t *ar) {
     const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     const __m256i one = _mm256_set1_epi32(1), down = _mm256_set1_epi32((int32_t)W);
-    for (size_t p = 0; p < planes; p++) {
-        const float *xp = x + p * H * W;
-        for (size_t oh = 0; oh < OH; oh++) {
-            const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
-            float *yr = y + (p * OH + oh) * OW;
-            int32_t *ar = argmax + (p * OH + oh) * OW;
-            for (size_t ow = 0; ow < OW; ow += 8) {
-                size_t n = OW - ow < 8 ? OW - ow : 8;
-                __m256 a0, a1, b0, b1;
-                if (n == 8) {
-                    a0 = _mm256_loadu_ps(r0 + 2 * ow);
-                    a1 = _mm256_loadu_ps(r0 + 2 * ow + 8);
-                    b0 = _mm256_loadu_ps(r1 + 2 * ow);
-                    b1 = _mm256_loadu_ps(r1 + 2 * ow + 8);
-                } else {                       /* nothing past the last window read */
-                    __m256i lo = pool_mask8(2 * n), hi = pool_mask8(2 * n > 8 ? 2 * n - 8 : 0);
-                    a0 = _mm256_maskload_ps(r0 + 2 * ow, lo);
-                    a1 = _mm256_maskload_ps(r0 + 2 * ow + 8, hi);
-                    b0 = _mm256_maskload_ps(r1 + 2 * ow, lo);
-                    b1 = _mm256_maskload_ps(r1 + 2 * ow + 8, hi);
-                }
-                __m256i i = _mm256_add_epi32(_mm256_set1_epi32((int32_t)(2 * (oh * W + ow))),
-                                             lane2);
-                __m256 m = POOL_EVEN8(a0, a1);
-                __m256i best = i;
-                pool_step8(POOL_ODD8(a0, a1), _mm256_add_epi32(i, one), &m, &best);
-                i = _mm256_add_epi32(i, down);
-                pool_step8(POOL_EVEN8(b0, b1), i, &m, &best);
-                pool_step8(POOL_ODD8(b0, b1), _mm256_add_epi32(i, one), &m, &best);
-                if (n == 8) {
-                    _mm256_storeu_ps(yr + ow, m);
-                    _mm256_storeu_si256((__m256i *)(ar + ow), best);
-                } else {                       /* AVX2's masked stores are slow */
-                    float ys[8];
-                    int32_t as[8];
-                    _mm256_storeu_ps(ys, m);
-                    _mm256_storeu_si256((__m256i *)as, best);
-                    for (size_t t = 0; t < n; t++) {
-                        yr[ow + t] = ys[t];
-                        ar[ow + t] = as[t];
-                    }
-                }
+    const float *r1 = r0 + W;
+    for (size_t ow = 0; ow < OW; ow += 8) {
+        size_t n = OW - ow < 8 ? OW - ow : 8;
+        __m256 a0, a1, b0, b1;
+        if (n == 8) {
+            a0 = _mm256_loadu_ps(r0 + 2 * ow);
+            a1 = _mm256_loadu_ps(r0 + 2 * ow + 8);
+            b0 = _mm256_loadu_ps(r1 + 2 * ow);
+            b1 = _mm256_loadu_ps(r1 + 2 * ow + 8);
+        } else {                       /* nothing past the last window read */
+            __m256i lo = pool_mask8(2 * n), hi = pool_mask8(2 * n > 8 ? 2 * n - 8 : 0);
+            a0 = _mm256_maskload_ps(r0 + 2 * ow, lo);
+            a1 = _mm256_maskload_ps(r0 + 2 * ow + 8, hi);
+            b0 = _mm256_maskload_ps(r1 + 2 * ow, lo);
+            b1 = _mm256_maskload_ps(r1 + 2 * ow + 8, hi);
+        }
+        __m256i i = _mm256_add_epi32(_mm256_set1_epi32((int32_t)(r0_at + 2 * ow)), lane2);
+        __m256 m = POOL_EVEN8(a0, a1);
+        __m256i best = i;
+        pool_step8(POOL_ODD8(a0, a1), _mm256_add_epi32(i, one), &m, &best);
+        i = _mm256_add_epi32(i, down);
+        pool_step8(POOL_EVEN8(b0, b1), i, &m, &best);
+        pool_step8(POOL_ODD8(b0, b1), _mm256_add_epi32(i, one), &m, &best);
+        if (n == 8) {
+            _mm256_storeu_ps(yr + ow, m);
+            _mm256_storeu_si256((__m256i *)(ar + ow), best);
+        } else {                       /* AVX2's masked stores are slow */
+            float ys[8];
+            int32_t as[8];
+            _mm256_storeu_ps(ys, m);
+            _mm256_storeu_si256((__m256i *)as, best);
+            for (size_t t = 0; t < n; t++) {
+                yr[ow + t] = ys[t];
+                ar[ow + t] = as[t];
             }
         }
     }
@@ -239,11 +238,11 @@ static int maxpool_2x2_fast_f32(const float *x, float *y, int32_t *argmax, size_
                                 size_t H, size_t W, size_t OH, size_t OW) {
 #ifdef POOL_X86
     if (pool_level() == 2) {
-        maxpool_2x2_avx512(x, y, argmax, planes, H, W, OH, OW);
+        pool_2x2_planes(pool_row_avx512, x, y, argmax, planes, H, W, OH, OW);
         return 1;
     }
     if (pool_level() == 1) {
-        maxpool_2x2_avx2(x, y, argmax, planes, H, W, OH, OW);
+        pool_2x2_planes(pool_row_avx2, x, y, argmax, planes, H, W, OH, OW);
         return 1;
     }
 #endif
