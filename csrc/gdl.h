@@ -115,7 +115,11 @@ int gdl_packed_kernels(void);
  * with it (paired repeats, four runs of 30; 0.96-1.09 with the forward packed too); nor did the
  * larger products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
  * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
- * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. */
+ * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. With AVX2 and FMA
+ * but no AVX-512 (Note [kernel levels] in small_gemm.h) the same path runs the AVX2 kernel: on a
+ * Zen 3 guest (128, 784) x (784, 512) took 58-72 GFLOP/s on one thread against OpenBLAS's 83-85,
+ * and the two were even on two threads (134-140 GFLOP/s); bench W6a's step 3.5-4.2 ms against
+ * 4.5-5.7 with GDL_SMALL_GEMM=0 (two alternating runs each). */
 
 /* Note [narrow GEMM]: a product with one side under 16 is memory-bound, and the BLAS spends it
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,

@@ -338,7 +338,7 @@ static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *
 static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
                          size_t M, size_t N, size_t K) {
     (void)trans_a, (void)trans_b, (void)A, (void)B, (void)C, (void)M, (void)N, (void)K;
-    return 0;                                  /* the kernels are x86-64 AVX-512 only */
+    return 0;                                  /* the kernels are x86-64 only */
 }
 
 static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {

@@ -759,8 +759,8 @@ static inline float *sg_thread_buffer(size_t n) {
  *
  * The recurrent weight packed for the small-batch kernel (Note [small-batch GEMM]) into this
  * thread's buffer, kept and grown across calls (a fresh 4 MB every call costs page faults), or
- * NULL when the BLAS should do the per-step products: no AVX-512, many rows, double, or no
- * memory. Valid until the thread's next call. */
+ * NULL when the BLAS should do the per-step products: no packed kernels (Note [kernel
+ * levels]), many rows, double, or no memory. Valid until the thread's next call. */
 static inline float *recurrent_buffer_f32(size_t entries, size_t B) {
     /* this thread's buffer of `entries` floats for packed weights, or NULL as below */
 #ifdef SG_X86
