@@ -16,8 +16,9 @@
 /* ---- BLAS, passed in by the caller ---------------------------------------------------------
  * Note [BLAS by pointer]: kernels that need a matrix product inside a compiled loop (an LSTM
  * over a sequence, a convolution's column matrix) take the Fortran GEMM as a function pointer,
- * so the C library links no BLAS of its own. The Cython wrappers pass scipy's
- * (scipy.linalg.cython_blas sgemm/dgemm: column-major, arguments by pointer). A row-major
+ * so the C library links no BLAS of its own. The Cython wrappers pass the one gdl_blas_sgemm/
+ * gdl_blas_dgemm choose (numpy's OpenBLAS or scipy.linalg.cython_blas's sgemm/dgemm, Note
+ * [numpy's BLAS]: column-major, arguments by pointer). A row-major
  * C = A B is computed as the column-major C^T = B^T A^T. */
 typedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
                             float *a, int *lda, float *b, int *ldb, float *beta, float *c,
@@ -25,6 +26,24 @@ typedef void (*gdl_sgemm_t)(char *transa, char *transb, int *m, int *n, int *k, 
 typedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
                             double *a, int *lda, double *b, int *ldb, double *beta, double *c,
                             int *ldc);
+
+/* Note [numpy's BLAS]: numpy's PyPI wheels bundle their own OpenBLAS (ILP64, symbols ending in
+ * 64_), often newer than scipy's: numpy 2.4.6 carries 0.3.31, scipy 1.17.1 0.3.30, and on a Zen 3
+ * guest (AVX2, one thread, fastest of 30 x 10 calls) numpy's took 194 us for (100, 784) x (784,
+ * 100) against 229, 1200 against 1352 for (128, 784) x (784, 512), 787 against 888 for (128,
+ * 512) x (512, 512), 3101 against 3186 for 512^3. So gdl's GEMMs call numpy's copy when the
+ * process has it loaded (found once among the loaded libraries named like an OpenBLAS, with its
+ * sgemm, dgemm and thread controls), through shims that widen the int sizes, and scipy's
+ * cython_blas otherwise, or always with GDL_BLAS=scipy. One OpenBLAS in the process also means
+ * one pool of BLAS threads, not two spinning against each other. */
+
+/* The GEMM gdl's kernels call: numpy's OpenBLAS behind an int-sized shim when it is loaded
+ * (Note [numpy's BLAS]), else `given` (scipy's cython_blas sgemm/dgemm). */
+gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given);
+gdl_dgemm_t gdl_blas_dgemm(gdl_dgemm_t given);
+
+/* 1 when gdl_blas_sgemm/gdl_blas_dgemm return numpy's OpenBLAS, 0 when the caller's. */
+int gdl_blas_is_numpys(void);
 
 /* ---- threads -------------------------------------------------------------------------------
  * Note [parallel loops]: the elementwise kernels (activations, dropout), pooling, the optimizer
@@ -77,8 +96,8 @@ int gdl_packed_kernels(void);
  * gdl's threads, it takes 100-115 us in C (111-125 us from Python). A multithreaded OpenBLAS
  * called from two threads at once serializes its callers and spins: 4.0 ms for those halves.
  * So for the duration of a split gdl sets the BLAS's thread count to 1 through its own control
- * (found in the library scipy's cython_blas loaded; OpenBLAS's "_local" variant sets the same
- * global count) and restores it afterwards: the one place a BLAS is called inside a parallel
+ * (numpy's OpenBLAS's, Note [numpy's BLAS], or else found in the library scipy's cython_blas
+ * loaded; OpenBLAS's "_local" variant sets the same global count) and restores it afterwards: the one place a BLAS is called inside a parallel
  * region. The longer side of C is cut in two, so no part sums with another, whatever the
  * thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
  * product below 2^21 multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a
@@ -116,10 +135,11 @@ int gdl_packed_kernels(void);
  * larger products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
  * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
  * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. With AVX2 and FMA
- * but no AVX-512 (Note [kernel levels] in small_gemm.h) the same path runs the AVX2 kernel: on a
- * Zen 3 guest (128, 784) x (784, 512) took 58-72 GFLOP/s on one thread against OpenBLAS's 83-85,
- * and the two were even on two threads (134-140 GFLOP/s); bench W6a's step 3.5-4.2 ms against
- * 4.5-5.7 with GDL_SMALL_GEMM=0 (two alternating runs each). */
+ * but no AVX-512 (Note [kernel levels] in small_gemm.h) the products are the BLAS's: on a Zen 3
+ * guest, two threads, the AVX2 build of this path took 1.04-1.23 of the time of the BLAS halves
+ * on numpy's OpenBLAS (Note [numpy's BLAS]) for bench W1's gW and W6a's five products (paired
+ * medians of 40 rounds of 10 calls, matmul._allow_packed switching in one process; the halves
+ * 0.81-0.93 of numpy's own 2-thread matmul), and 0.92-1.14 of the halves on scipy's. */
 
 /* Note [narrow GEMM]: a product with one side under 16 is memory-bound, and the BLAS spends it
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
@@ -181,6 +201,10 @@ int gdl_matmul_can_split(void *gemm);
  * had), 1 split in halves, 0 one BLAS call. */
 int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
                     size_t K);
+
+/* Turns the packed path of gdl_matmul_f32 (Note [packed GEMM]) off (0) or back on (1, the
+ * default) in this module, for paired timings in one process; returns the previous setting. */
+int gdl_matmul_allow_packed(int allow);
 
 /* The BLAS's thread count through the control gdl_matmul_can_split found; -1 without one. */
 int gdl_matmul_blas_threads(void);

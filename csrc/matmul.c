@@ -1,10 +1,15 @@
 /* Matrix products split among gdl's threads, each part one single-threaded BLAS call
  * (Note [split GEMM] in gdl.h). The bodies live once in matmul.inc, for float and double. */
-#define _GNU_SOURCE                             /* dladdr and RTLD_NOLOAD on glibc */
+#define _GNU_SOURCE                             /* dladdr, RTLD_NOLOAD, dl_iterate_phdr */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <link.h>
+#endif
 #include "gdl.h"
 #include "small_gemm.h"
 
@@ -22,9 +27,116 @@ static pthread_once_t found = PTHREAD_ONCE_INIT;
 static void *any_gemm;                          /* the GEMM pointer whose library is searched */
 static pthread_mutex_t splitting = PTHREAD_MUTEX_INITIALIZER;
 
-/* dlsym on cython_blas's own handle searches it and the libraries it loaded, so the controls
- * found belong to its BLAS, not to numpy's copy of OpenBLAS. */
+/* ---- numpy's OpenBLAS (Note [numpy's BLAS] in gdl.h) ------------------------------------ */
+
+typedef void (*sgemm64_fn)(char *, char *, int64_t *, int64_t *, int64_t *, float *, float *,
+                           int64_t *, float *, int64_t *, float *, float *, int64_t *);
+typedef void (*dgemm64_fn)(char *, char *, int64_t *, int64_t *, int64_t *, double *, double *,
+                           int64_t *, double *, int64_t *, double *, double *, int64_t *);
+static sgemm64_fn numpy_sgemm64;
+static dgemm64_fn numpy_dgemm64;
+static set_threads_fn numpy_set_threads;
+static get_threads_fn numpy_get_threads;
+static pthread_once_t numpy_searched = PTHREAD_ONCE_INIT;
+
+#define BLAS_CANDIDATES 8                      /* loaded libraries named like an OpenBLAS */
+#define BLAS_PATH_MAX 4096
+
+#if defined(__linux__)
+typedef struct {
+    size_t count;
+    char paths[BLAS_CANDIDATES][BLAS_PATH_MAX];
+} blas_candidates;
+
+/* Collects the loaded libraries whose file name has "openblas" in it; they are opened after
+ * the walk, which holds the loader's lock. */
+static int collect_openblas(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    blas_candidates *found = data;
+    const char *name = info->dlpi_name;
+    if (name == NULL || strstr(name, "openblas") == NULL || strlen(name) >= BLAS_PATH_MAX
+        || found->count == BLAS_CANDIDATES) {
+        return 0;
+    }
+    strcpy(found->paths[found->count++], name);
+    return 0;
+}
+#endif
+
+/* Finds numpy's OpenBLAS among the loaded libraries: the ILP64 build of numpy's PyPI wheels
+ * (scipy-openblas64), whose symbols end in 64_. Unless GDL_BLAS=scipy. */
+static void find_numpy_blas(void) {
+    const char *env = getenv("GDL_BLAS");
+    if (env != NULL && strcmp(env, "scipy") == 0) {
+        return;
+    }
+#if defined(__linux__)
+    static blas_candidates found;              /* 32 KB: not on the caller's stack */
+    found.count = 0;
+    dl_iterate_phdr(collect_openblas, &found);
+    for (size_t i = 0; i < found.count && numpy_sgemm64 == NULL; i++) {
+        void *lib = dlopen(found.paths[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (lib == NULL) {
+            continue;
+        }
+        void *s = dlsym(lib, "scipy_sgemm_64_"), *d = dlsym(lib, "scipy_dgemm_64_");
+        void *set = dlsym(lib, "scipy_openblas_set_num_threads64_");
+        void *get = dlsym(lib, "scipy_openblas_get_num_threads64_");
+        if (s != NULL && d != NULL && set != NULL && get != NULL) {
+            numpy_set_threads = (set_threads_fn)set;   /* numpy keeps the library loaded */
+            numpy_get_threads = (get_threads_fn)get;
+            numpy_dgemm64 = (dgemm64_fn)d;
+            numpy_sgemm64 = (sgemm64_fn)s;
+        }
+        dlclose(lib);                           /* NOLOAD took a reference: give it back */
+    }
+#endif
+}
+
+/* The Fortran GEMMs with int sizes, as gdl_sgemm_t/gdl_dgemm_t, over numpy's 64-bit ones. */
+static void numpy_sgemm(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
+                        float *a, int *lda, float *b, int *ldb, float *beta, float *c,
+                        int *ldc) {
+    int64_t M = *m, N = *n, K = *k, LDA = *lda, LDB = *ldb, LDC = *ldc;
+    numpy_sgemm64(transa, transb, &M, &N, &K, alpha, a, &LDA, b, &LDB, beta, c, &LDC);
+}
+
+static void numpy_dgemm(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
+                        double *a, int *lda, double *b, int *ldb, double *beta, double *c,
+                        int *ldc) {
+    int64_t M = *m, N = *n, K = *k, LDA = *lda, LDB = *ldb, LDC = *ldc;
+    numpy_dgemm64(transa, transb, &M, &N, &K, alpha, a, &LDA, b, &LDB, beta, c, &LDC);
+}
+
+static int uses_numpy_blas(void) {
+    pthread_once(&numpy_searched, find_numpy_blas);
+    return numpy_sgemm64 != NULL;
+}
+
+gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given) {
+    return uses_numpy_blas() ? numpy_sgemm : given;
+}
+
+gdl_dgemm_t gdl_blas_dgemm(gdl_dgemm_t given) {
+    return uses_numpy_blas() ? numpy_dgemm : given;
+}
+
+int gdl_blas_is_numpys(void) {
+    return uses_numpy_blas();
+}
+
+/* The thread-count controls of the BLAS the GEMMs call: numpy's (Note [numpy's BLAS]), or the
+ * one scipy's cython_blas loaded. dlsym on cython_blas's own handle searches it and the
+ * libraries it loaded, so the controls found there belong to its BLAS. */
 static void find_controls(void) {
+    const char *env = getenv("GDL_SPIN_US");
+    long spin = env != NULL ? strtol(env, NULL, 10) : SPIN_US;
+    gdl_parallel_spin(spin < 0 ? 0 : spin > 100000 ? 100000 : (size_t)spin);   /* <= 0.1 s */
+    if (uses_numpy_blas()) {
+        set_threads = numpy_set_threads;
+        get_threads = numpy_get_threads;
+        return;
+    }
     static const char *names[][2] = {
         {"scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"},   /* scipy wheels */
         {"openblas_set_num_threads", "openblas_get_num_threads"},               /* OpenBLAS */
@@ -46,9 +158,6 @@ static void find_controls(void) {
         }
     }
     dlclose(lib);                               /* NOLOAD took a reference: give it back */
-    const char *env = getenv("GDL_SPIN_US");
-    long spin = env != NULL ? strtol(env, NULL, 10) : SPIN_US;
-    gdl_parallel_spin(spin < 0 ? 0 : spin > 100000 ? 100000 : (size_t)spin);   /* <= 0.1 s */
 }
 
 int gdl_matmul_can_split(void *gemm) {
@@ -353,11 +462,20 @@ static int narrow_matmul(int trans_a, int trans_b, const float *A, const float *
 }
 #endif
 
-/* Whether a float product of these sizes is the packed path's (Note [packed GEMM]). */
+static int packed_allowed = 1;                 /* gdl_matmul_allow_packed */
+
+int gdl_matmul_allow_packed(int allow) {
+    int before = packed_allowed;
+    packed_allowed = allow != 0;
+    return before;
+}
+
+/* Whether a float product of these sizes is the packed path's (Note [packed GEMM]): on
+ * AVX-512 only, where its kernel beats the BLAS. */
 static int packed_takes(int trans_a, size_t M, size_t N, size_t K) {
     size_t macs = M * N * K;
     size_t least = trans_a ? GDL_MATMUL_PACKED_MIN_TRANS_A : GDL_MATMUL_PACKED_MIN;
-    return macs >= least && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
+    return packed_allowed && sg_level() == SG_AVX512 && macs >= least && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
            && N >= PACKED_MIN_COLUMNS;
 }
 

@@ -36,8 +36,9 @@
  * SG_AVX2 (AVX2 and FMA, 8 lanes, 6 x 16 blocks: the strips stay 32 wide, and each half is a
  * pass). The environment variable GDL_SMALL_GEMM=0 turns both off (the callers use the BLAS);
  * GDL_SMALL_GEMM=avx2 runs the AVX2 build on a CPU that has AVX-512, so that one machine can
- * test both. The packed convolution (conv_packed.h) runs at both levels; the narrow products of
- * Note [narrow GEMM] (matmul.c) only at SG_AVX512. */
+ * test both. The packed convolution (conv_packed.h) and the recurrent steps run at both levels;
+ * the packed and narrow matrix products of Note [packed GEMM] and Note [narrow GEMM] (matmul.c)
+ * only at SG_AVX512 (at SG_AVX2 the BLAS halves were faster, Note [packed GEMM]). */
 #define SG_AVX2 1
 #define SG_AVX512 2
 

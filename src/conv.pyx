@@ -1,6 +1,7 @@
-"""2-D convolution, NCHW: im2col + GEMM through scipy's BLAS (csrc/conv.c).
+"""2-D convolution, NCHW: im2col + GEMM through the BLAS by pointer (csrc/conv.c).
 
-Note [conv BLAS path]: the GEMM is scipy.linalg.cython_blas's sgemm/dgemm, called by pointer
+Note [conv BLAS path]: the GEMM is numpy's OpenBLAS or scipy.linalg.cython_blas's sgemm/dgemm
+(Note [numpy's BLAS] in csrc/gdl.h; the measurements below are scipy's), called by pointer
 from the C loop (Note [conv as GEMM] in gdl.h), not numpy's matmul on a column matrix from
 Python. benchmarks/conv_gemm_choice.py, forward + backward in ms, float32, on this project's
 2-core machine while other jobs ran (ch10 conv / two-conv net's conv1 / its conv2):
@@ -17,11 +18,11 @@ choice, a scratch that stays in L2: about one image per GEMM for these networks.
 import threading
 
 import numpy as np
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
 from checks cimport check_array, check_pair, check_shaped, real
 
+include "blas.pxi"
 include "threads.pxi"
 
 _INT_MAX = 2 ** 31 - 1

@@ -12,6 +12,9 @@ cdef extern from "gdl.h" nogil:
     ctypedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k,
                                  double *alpha, double *a, int *lda, double *b, int *ldb,
                                  double *beta, double *c, int *ldc)
+    gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given)
+    gdl_dgemm_t gdl_blas_dgemm(gdl_dgemm_t given)
+    int gdl_blas_is_numpys()
 
     # matmul
     size_t GDL_MATMUL_SPLIT_MIN
@@ -23,6 +26,7 @@ cdef extern from "gdl.h" nogil:
     int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
                         size_t K)
     int gdl_matmul_blas_threads()
+    int gdl_matmul_allow_packed(int allow)
     void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A,
                         const float *B, float *C, size_t M, size_t N, size_t K)
     void gdl_matmul_f64(gdl_dgemm_t gemm, int trans_a, int trans_b, const double *A,

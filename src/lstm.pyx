@@ -5,11 +5,11 @@ Note [LSTM gate order] (csrc/gdl.h): the 4H gate rows are i, f, g, o, as in PyTo
 import threading
 
 import numpy as np
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
 from checks cimport check_array, check_inplace, check_shaped, real, scratch
 
+include "blas.pxi"
 include "threads.pxi"
 
 _INT_MAX = 2**31 - 1

@@ -1,10 +1,10 @@
 """Matrix products split among gdl's threads (csrc/matmul.c, Note [split GEMM] in gdl.h)."""
 import numpy as np
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
 from checks cimport check_float, real
 
+include "blas.pxi"
 include "threads.pxi"
 
 cdef Py_ssize_t INT_MAX = 2147483647
@@ -77,6 +77,12 @@ def can_split():
     return bool(c.gdl_matmul_can_split(<void *>sgemm))
 
 
+def blas():
+    """Which BLAS gdl's GEMMs call (Note [numpy's BLAS] in csrc/gdl.h): "numpy" (numpy's
+    OpenBLAS) or "scipy" (scipy's cython_blas)."""
+    return "numpy" if c.gdl_blas_is_numpys() else "scipy"
+
+
 def _path(size_t M, size_t N, size_t K, dtype, bint trans_a=False, bint trans_b=False):
     """How op(A) (M, K) x op(B) (K, N) of dtype runs, for C-contiguous A and B: "narrow" (Note
     [narrow GEMM]), "packed" (Note [packed GEMM]), "split" (Note [split GEMM]) or "one call"."""
@@ -90,6 +96,12 @@ def _path(size_t M, size_t N, size_t K, dtype, bint trans_a=False, bint trans_b=
 def _set_spin(size_t microseconds):
     """How long this module's helpers watch for the next product (Note [spinning helpers])."""
     c.gdl_parallel_spin(microseconds)
+
+
+def _allow_packed(bint allow):
+    """Lets float32 products take the packed path (the default) or not, in this process, for
+    paired timings of both; returns the previous setting."""
+    return bool(c.gdl_matmul_allow_packed(allow))
 
 
 def _blas_threads():

@@ -3,11 +3,11 @@
 import threading
 
 import numpy as np
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 cimport libgdl as c
 from checks cimport check_array, check_shaped, real, scratch
 
+include "blas.pxi"
 include "threads.pxi"
 
 _INT_MAX = 2**31 - 1

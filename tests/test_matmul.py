@@ -1,5 +1,8 @@
 """Kernel tests for gdl._kernels.matmul (Note [split GEMM], Note [packed GEMM]) against numpy's
 matmul, and the ops that use it (MatMul, Linear) on products large enough to be split."""
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -101,11 +104,13 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
                                               (True, True)])
 def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
     assert M * K * N >= k.PACKED_MIN
-    if conv.packed_kernels():                   # AVX-512 or AVX2: the packed path's shapes
-        halves = "split" if k.can_split() else "one call"
-        narrow = conv.packed_kernels() == "avx512" and narrow_expected(M, K, N, trans_a, trans_b)
+    halves = "split" if k.can_split() else "one call"
+    if conv.packed_kernels() == "avx512":       # the packed path's shapes
+        narrow = narrow_expected(M, K, N, trans_a, trans_b)
         expected = ("packed" if (M, K, N) in PACKED_SHAPES else "narrow" if narrow else halves)
         assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
+    else:                                       # AVX2 or none: the BLAS's (Note [packed GEMM])
+        assert k._path(M, N, K, np.float32, trans_a, trans_b) == halves
     assert k._path(M, N, K, np.float64, trans_a, trans_b) not in ("packed", "narrow")
     assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
 
@@ -137,11 +142,11 @@ def test_weight_gradients_are_packed_from_the_lower_size(M, K, N):
     # gy^T x (op(A) transposed) runs packed from PACKED_MIN_TRANS_A: bench W1's and W2's gW
     # (100, 100)^T x (100, 784); the same sizes with op(A) as stored stay the BLAS halves
     assert k.PACKED_MIN_TRANS_A <= M * K * N < k.PACKED_MIN
-    if conv.packed_kernels():
-        halves = "split" if k.can_split() else "one call"
-        assert k._path(M, N, K, np.float32, True, False) == "packed"
-        assert k._path(M, N, K, np.float32, True, True) == "packed"
-        assert k._path(M, N, K, np.float32, False, False) == halves
+    halves = "split" if k.can_split() else "one call"
+    packed = "packed" if conv.packed_kernels() == "avx512" else halves
+    assert k._path(M, N, K, np.float32, True, False) == packed
+    assert k._path(M, N, K, np.float32, True, True) == packed
+    assert k._path(M, N, K, np.float32, False, False) == halves
     for trans_b in (False, True):
         assert_float32_product_is_exact_enough(M, K, N, True, trans_b)
 
@@ -252,18 +257,46 @@ def test_split_products_agree_for_every_thread_count(tmp_path):
 
 def test_packed_and_blas_products_agree(tmp_path):
     # GDL_SMALL_GEMM=0 turns the packed kernels off: the same products through the BLAS; "avx2"
-    # runs the AVX2 kernels where the CPU has AVX-512 (Note [kernel levels])
+    # runs the AVX2 level where the CPU has AVX-512 (Note [kernel levels]), at which the
+    # products are the BLAS's (Note [packed GEMM]): bit for bit the same as with "0"
     flags = ("1", "avx2", "0")
     runs = run_each(_SPLIT, {flag: {"GDL_SMALL_GEMM": flag} for flag in flags}, tmp_path)
-    for flag in ("1", "avx2"):
-        for key in runs["0"].files:
-            K = int(key.split("_")[1])
-            assert_allclose(runs[flag][key], runs["0"][key], **tolerance(K, np.float32),
-                            err_msg=f"{key} under GDL_SMALL_GEMM={flag}")
-    for flag in ("1", "avx2"):             # the packed runs really came from a packed kernel
-        if cpu_has("avx2") and cpu_has("fma"):
-            assert any(not np.array_equal(runs[flag][key], runs["0"][key])
-                       for key in runs["0"].files), flag
+    for key in runs["0"].files:
+        K = int(key.split("_")[1])
+        assert_allclose(runs["1"][key], runs["0"][key], **tolerance(K, np.float32),
+                        err_msg=f"{key} under GDL_SMALL_GEMM=1")
+        assert np.array_equal(runs["avx2"][key], runs["0"][key]), key
+    if conv.packed_kernels() == "avx512":  # the packed runs really came from a packed kernel
+        assert any(not np.array_equal(runs["1"][key], runs["0"][key]) for key in runs["0"].files)
+
+
+def test_packed_path_can_be_switched_off_for_paired_timings():
+    a = random((128, 784), np.float32)
+    b = random((784, 512), np.float32, seed=1)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    assert k._allow_packed(False) is True
+    try:
+        assert k._path(128, 512, 784, np.float32) == ("split" if k.can_split() else "one call")
+        assert_allclose(k.matmul(a, b), expected, **tolerance(784, np.float32))
+    finally:
+        assert k._allow_packed(True) is False
+    packed = conv.packed_kernels() == "avx512"
+    assert (k._path(128, 512, 784, np.float32) == "packed") == packed
+    assert_allclose(k.matmul(a, b), expected, **tolerance(784, np.float32))
+
+
+def test_gemms_call_numpys_openblas_when_it_has_one(tmp_path):
+    # Note [numpy's BLAS]: numpy's PyPI wheels bundle scipy-openblas64; GDL_BLAS=scipy keeps
+    # scipy's cython_blas
+    from gdl.info import blas_info
+    script = "from gdl._kernels import matmul; print(matmul.blas())"
+    runs = {name: subprocess.run([sys.executable, "-c", script], env={**os.environ, **env},
+                                 capture_output=True, text=True, check=True).stdout.strip()
+            for name, env in (("auto", {}), ("scipy", {"GDL_BLAS": "scipy"}))}
+    assert runs["scipy"] == "scipy"
+    if blas_info().startswith("scipy-openblas") and sys.platform.startswith("linux"):
+        assert runs["auto"] == "numpy"
+    assert runs["auto"] in ("numpy", "scipy")
 
 
 # ---- the ops on split products -------------------------------------------------------------

@@ -11,7 +11,8 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 
 
 def blas_info():
-    """Name and version of the BLAS that numpy's matmul (and so gdl's GEMMs) calls."""
+    """Name and version of the BLAS that numpy's matmul calls (gdl's GEMMs too, unless
+    ``gemm_blas`` says "scipy")."""
     try:
         config = np.show_config(mode="dicts")
     except TypeError:                           # numpy < 1.26 has no mode argument
@@ -26,7 +27,8 @@ def kernel_settings():
     """The compiled kernels' thread count, which packed kernels run ("avx512", "avx2" or "off":
     the packed float32 convolutions, recurrent steps and matrix products, Note [packed GEMM]),
     whether
-    mid-sized matrix products are split among gdl's threads (Note [split GEMM]), and whether
+    mid-sized matrix products are split among gdl's threads (Note [split GEMM]), whose BLAS the
+    GEMMs call ("numpy" or "scipy", Note [numpy's BLAS] in csrc/gdl.h), and whether
     freed memory is kept (Note [freed memory])."""
     from gdl import _memory
     try:
@@ -37,6 +39,7 @@ def kernel_settings():
     return {"kernel_threads": get_num_threads(),
             "packed_kernels": conv.packed_kernels() or "off",
             "split_gemm": "on" if matmul.can_split() else "off",
+            "gemm_blas": matmul.blas(),
             "keep_freed_memory": "on" if _memory.applied else "off"}
 
 
