@@ -34,13 +34,19 @@ typedef void (*gdl_dgemm_t)(char *transa, char *transb, int *m, int *n, int *k, 
  * 512) x (512, 512), 3101 against 3186 for 512^3. So gdl's GEMMs call numpy's copy when the
  * process has it loaded (found once among the loaded libraries named like an OpenBLAS, with its
  * sgemm, dgemm and thread controls), through shims that widen the int sizes, and scipy's
- * cython_blas otherwise, or always with GDL_BLAS=scipy. One OpenBLAS in the process also means
- * one pool of BLAS threads, not two spinning against each other. */
+ * cython_blas otherwise, or always with GDL_BLAS=scipy, or when numpy was imported before gdl
+ * without OPENBLAS_THREAD_TIMEOUT (its idle threads would spin after each of gdl's products,
+ * Note [OpenBLAS spin]; scipy's library gets the setting when gdl loads it). */
 
 /* The GEMM gdl's kernels call: numpy's OpenBLAS behind an int-sized shim when it is loaded
  * (Note [numpy's BLAS]), else `given` (scipy's cython_blas sgemm/dgemm). */
 gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given);
 gdl_dgemm_t gdl_blas_dgemm(gdl_dgemm_t given);
+
+/* allow = 0 keeps this module on the caller's BLAS: numpy's OpenBLAS spins (it was loaded
+ * before `import gdl` set OPENBLAS_THREAD_TIMEOUT, Note [OpenBLAS spin]). Takes effect only
+ * before this module's first gdl_blas_sgemm/gdl_blas_dgemm/gdl_matmul_can_split. */
+void gdl_blas_allow_numpy(int allow);
 
 /* 1 when gdl_blas_sgemm/gdl_blas_dgemm return numpy's OpenBLAS, 0 when the caller's. */
 int gdl_blas_is_numpys(void);
@@ -97,8 +103,8 @@ int gdl_packed_kernels(void);
  * called from two threads at once serializes its callers and spins: 4.0 ms for those halves.
  * So for the duration of a split gdl sets the BLAS's thread count to 1 through its own control
  * (numpy's OpenBLAS's, Note [numpy's BLAS], or else found in the library scipy's cython_blas
- * loaded; OpenBLAS's "_local" variant sets the same global count) and restores it afterwards: the one place a BLAS is called inside a parallel
- * region. The longer side of C is cut in two, so no part sums with another, whatever the
+ * loaded; OpenBLAS's "_local" variant sets the same global count) and restores it
+ * afterwards: the one place a BLAS is called inside a parallel region. The longer side of C is cut in two, so no part sums with another, whatever the
  * thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
  * product below 2^21 multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a
  * machine with more cores would lose them), with both sides of C shorter than 32, or with a

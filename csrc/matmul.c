@@ -38,6 +38,7 @@ static dgemm64_fn numpy_dgemm64;
 static set_threads_fn numpy_set_threads;
 static get_threads_fn numpy_get_threads;
 static pthread_once_t numpy_searched = PTHREAD_ONCE_INIT;
+static int numpy_allowed = 1;                  /* gdl_blas_allow_numpy */
 
 #define BLAS_CANDIDATES 8                      /* loaded libraries named like an OpenBLAS */
 #define BLAS_PATH_MAX 4096
@@ -67,7 +68,7 @@ static int collect_openblas(struct dl_phdr_info *info, size_t size, void *data) 
  * (scipy-openblas64), whose symbols end in 64_. Unless GDL_BLAS=scipy. */
 static void find_numpy_blas(void) {
     const char *env = getenv("GDL_BLAS");
-    if (env != NULL && strcmp(env, "scipy") == 0) {
+    if (!numpy_allowed || (env != NULL && strcmp(env, "scipy") == 0)) {
         return;
     }
 #if defined(__linux__)
@@ -111,6 +112,10 @@ static void numpy_dgemm(char *transa, char *transb, int *m, int *n, int *k, doub
 static int uses_numpy_blas(void) {
     pthread_once(&numpy_searched, find_numpy_blas);
     return numpy_sgemm64 != NULL;
+}
+
+void gdl_blas_allow_numpy(int allow) {
+    numpy_allowed = allow != 0;
 }
 
 gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given) {
@@ -475,8 +480,8 @@ int gdl_matmul_allow_packed(int allow) {
 static int packed_takes(int trans_a, size_t M, size_t N, size_t K) {
     size_t macs = M * N * K;
     size_t least = trans_a ? GDL_MATMUL_PACKED_MIN_TRANS_A : GDL_MATMUL_PACKED_MIN;
-    return packed_allowed && sg_level() == SG_AVX512 && macs >= least && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS
-           && N >= PACKED_MIN_COLUMNS;
+    return packed_allowed && sg_level() == SG_AVX512 && macs >= least
+           && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS && N >= PACKED_MIN_COLUMNS;
 }
 
 /* The packed path's share of gdl_matmul_f32. */

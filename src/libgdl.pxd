@@ -15,6 +15,7 @@ cdef extern from "gdl.h" nogil:
     gdl_sgemm_t gdl_blas_sgemm(gdl_sgemm_t given)
     gdl_dgemm_t gdl_blas_dgemm(gdl_dgemm_t given)
     int gdl_blas_is_numpys()
+    void gdl_blas_allow_numpy(int allow)
 
     # matmul
     size_t GDL_MATMUL_SPLIT_MIN

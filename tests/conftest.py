@@ -2,7 +2,11 @@
 import os
 import pathlib
 
-import numpy as np
+# as `import gdl` sets it, before numpy loads its OpenBLAS: the suite then runs gdl's products on
+# numpy's OpenBLAS, as a program that imports gdl first does (Note [numpy's BLAS])
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import numpy as np  # noqa: E402
 import pytest
 
 

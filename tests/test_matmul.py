@@ -270,6 +270,17 @@ def test_packed_and_blas_products_agree(tmp_path):
         assert any(not np.array_equal(runs["1"][key], runs["0"][key]) for key in runs["0"].files)
 
 
+def test_products_agree_on_numpys_and_scipys_blas(tmp_path):
+    # the same products, float32 and float64, every path, through either BLAS
+    runs = run_each(_SPLIT, {"auto": {}, "scipy": {"GDL_BLAS": "scipy"}}, tmp_path)
+    assert len(runs["auto"].files) == 48
+    for key in runs["auto"].files:
+        K = int(key.split("_")[1])
+        dtype = np.float64 if "float64" in key else np.float32
+        assert_allclose(runs["scipy"][key], runs["auto"][key], **tolerance(K, dtype),
+                        err_msg=key)
+
+
 def test_packed_path_can_be_switched_off_for_paired_timings():
     a = random((128, 784), np.float32)
     b = random((784, 512), np.float32, seed=1)
@@ -285,18 +296,23 @@ def test_packed_path_can_be_switched_off_for_paired_timings():
     assert_allclose(k.matmul(a, b), expected, **tolerance(784, np.float32))
 
 
-def test_gemms_call_numpys_openblas_when_it_has_one(tmp_path):
+def test_gemms_call_numpys_openblas_when_it_has_one():
     # Note [numpy's BLAS]: numpy's PyPI wheels bundle scipy-openblas64; GDL_BLAS=scipy keeps
-    # scipy's cython_blas
+    # scipy's cython_blas, and so does numpy imported first with its threads left to spin
     from gdl.info import blas_info
-    script = "from gdl._kernels import matmul; print(matmul.blas())"
-    runs = {name: subprocess.run([sys.executable, "-c", script], env={**os.environ, **env},
+    base = {k: v for k, v in os.environ.items() if k not in ("GDL_BLAS", "OPENBLAS_THREAD_TIMEOUT")}
+    gdl_first = "from gdl._kernels import matmul; print(matmul.blas())"
+    numpy_first = "import numpy; " + gdl_first
+    cases = {"auto": (gdl_first, {}), "scipy": (gdl_first, {"GDL_BLAS": "scipy"}),
+             "numpy first": (numpy_first, {}),
+             "numpy first, timeout set": (numpy_first, {"OPENBLAS_THREAD_TIMEOUT": "4"})}
+    runs = {name: subprocess.run([sys.executable, "-c", script], env={**base, **env},
                                  capture_output=True, text=True, check=True).stdout.strip()
-            for name, env in (("auto", {}), ("scipy", {"GDL_BLAS": "scipy"}))}
-    assert runs["scipy"] == "scipy"
-    if blas_info().startswith("scipy-openblas") and sys.platform.startswith("linux"):
-        assert runs["auto"] == "numpy"
-    assert runs["auto"] in ("numpy", "scipy")
+            for name, (script, env) in cases.items()}
+    assert runs["scipy"] == runs["numpy first"] == "scipy"
+    has_numpys = blas_info().startswith("scipy-openblas") and sys.platform.startswith("linux")
+    for name in ("auto", "numpy first, timeout set"):
+        assert runs[name] == ("numpy" if has_numpys else "scipy"), name
 
 
 # ---- the ops on split products -------------------------------------------------------------

@@ -17,6 +17,11 @@ import os as _os
 # so gdl sets it here, before numpy, unless the user already has: it then holds for numpy's
 # and scipy's OpenBLAS (imported with gdl, or after it). A program that imports numpy before
 # gdl should set it in its environment.
+# Note [numpy's BLAS] (csrc/gdl.h): gdl's GEMMs call numpy's OpenBLAS, unless numpy was
+# imported before gdl without that variable: its threads then spin after each of gdl's products,
+# and gdl calls scipy's OpenBLAS, which gets the setting when gdl's kernels load it.
+_numpy_blas_spins = ("numpy" in __import__("sys").modules
+                     and "OPENBLAS_THREAD_TIMEOUT" not in _os.environ)
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from gdl import _memory  # noqa: E402
