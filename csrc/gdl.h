@@ -104,8 +104,8 @@ int gdl_packed_kernels(void);
  * So for the duration of a split gdl sets the BLAS's thread count to 1 through its own control
  * (numpy's OpenBLAS's, Note [numpy's BLAS], or else found in the library scipy's cython_blas
  * loaded; OpenBLAS's "_local" variant sets the same global count) and restores it
- * afterwards: the one place a BLAS is called inside a parallel region. The longer side of C is cut in two, so no part sums with another, whatever the
- * thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
+ * afterwards: the one place a BLAS is called inside a parallel region. The longer side of C
+ * is cut in two, so no part sums with another, whatever the thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
  * product below 2^21 multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a
  * machine with more cores would lose them), with both sides of C shorter than 32, or with a
  * BLAS without the control (not OpenBLAS) is one ordinary call. A product started while this
@@ -113,39 +113,50 @@ int gdl_packed_kernels(void);
  *
  * Note [spinning helpers]: waking a sleeping helper took 33-70 us on average here (a
  * condition variable on a 2-vCPU VM; 18 us on an earlier machine), most of a 100 us half, so
- * the caller often ran both halves itself. The split GEMM's helpers (its module's pool only)
- * watch for the next product for GDL_SPIN_US microseconds (default 1,000) before sleeping,
+ * the caller often ran both halves itself. The matmul module's helpers (its pool only: the
+ * split, packed and narrow products; set before the first of any of them, or the packed path
+ * alone ran with helpers asleep, 100^3 forward and backward 85 us instead of 51) watch for the
+ * next product for GDL_SPIN_US microseconds (default 1,000) before sleeping,
  * calling sched_yield between looks so any other runnable thread gets the core. Interleaved
  * in one process (median of 9 blocks, ms per step), no split / split with 300 us / 1,000 us
  * of watching: W1 0.534 / 0.483 / 0.420, W2 0.498 / 0.393 / 0.379, W6a 3.98 / 3.53 / 3.40;
  * W3, W5, W6b, W6c within the machine's noise of no split. */
 
-/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds
- * (GDL_MATMUL_PACKED_MIN_TRANS_A with op(A) transposed) to GDL_MATMUL_SPLIT_MAX with at least
- * 64 rows and 16 columns of C runs on the recurrent layers'
- * register-blocked kernel (Note [small-batch GEMM]) instead of as BLAS halves (with fewer rows,
- * packing op(B) would cost more than a sixth of the product; with fewer columns, most of a strip
- * is padding). op(B) is packed first into strips of 32 columns (a
- * transposed operand by 16 x 16 register transposes), one loop over the strips; then each task
- * multiplies a group of at most 128 rows of op(A), read in place (transposed too: the kernel takes
- * both strides), by a chunk of strips, k block (256) by k block, so that the rows' block stays in
- * L2 and a strip's block in L1; at least 16 tasks, more row groups when the strips are few. That
- * kernel ran at 116 GFLOP/s on one core here, where OpenBLAS's best was 99 (2048^3). Bench W6a's
- * five products, fastest of 100 calls, packed / BLAS halves / numpy's 2-thread OpenBLAS, us: (128,
- * 784) x (784, 512)^T 488-557 / 605 / 632-670; (128, 512) x (512, 512)^T 340-365 / 405 / 441-448;
- * gW2 344-382 / 407 / 394-415; gx2 352-370 / 394 / 381-394; gW1 498-530 / 567 / 533-541. The
- * book's (100, 784) x (784, 100) layers (7.8M) gained nothing measurable (92-105 us against
- * 103-105 forward, 100-114 against 100-106 for gW), so below 2^24 the halves stay, but for gW
- * = gy^T x from 2^22: timed in place, bench W1's and W2's steps took 0.92-0.97 of their time
- * with it (paired repeats, four runs of 30; 0.96-1.09 with the forward packed too); nor did the
- * larger products (the LSTMs' 400 x 512 x 2048 and 4096-row ones, 2048^3: 133-198 GFLOP/s against
- * OpenBLAS's 118-201), which stay OpenBLAS's. Each output is one task's sum, k blocks in order, so
- * every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns it off. With AVX2 and FMA
- * but no AVX-512 (Note [kernel levels] in small_gemm.h) the products are the BLAS's: on a Zen 3
- * guest, two threads, the AVX2 build of this path took 1.04-1.23 of the time of the BLAS halves
- * on numpy's OpenBLAS (Note [numpy's BLAS]) for bench W1's gW and W6a's five products (paired
- * medians of 40 rounds of 10 calls, matmul._allow_packed switching in one process; the halves
- * 0.81-0.93 of numpy's own 2-thread matmul), and 0.92-1.14 of the halves on scipy's. */
+/* Note [packed GEMM]: on AVX-512 a float32 product from GDL_MATMUL_PACKED_MIN multiply-adds (every
+ * product gdl.ops sends to the kernels, Note [one-thread GEMM]) to GDL_MATMUL_SPLIT_MAX, with at
+ * least 32 rows and 16 columns of C (fewer rows, and packing op(B) costs more than it saves;
+ * fewer columns, and most of a strip is padding) and, with op(A) transposed, an A of at most
+ * GDL_MATMUL_PACKED_MAX_A_T entries, runs on the recurrent layers' register-blocked kernel (Note
+ * [small-batch GEMM]) instead of the BLAS. The product's cost (a strip of 32 columns times a block
+ * of 8 rows; a last strip up to 8 or 16 wide a quarter or a half) is cut into one equal share a
+ * thread: a run of strips, a strip's rows in order, or, for C taller than wide, a run of rows of
+ * every strip (each thread then reads only its rows of op(A)). Each thread packs the strips it
+ * multiplies into its own buffer (a transposed operand by 16 x 16 register transposes, a plain
+ * one by masked copies), so they are in its L2 when it multiplies them; then groups of at most
+ * 128 rows of op(A), read in place (transposed too: the kernel takes both strides), by each
+ * strip, k block (256) by k block, so the rows' block stays in L2 and a strip's in L1. Each
+ * output is one sum, k blocks in order, whatever the share it fell in, so every thread count
+ * gives the same numbers; GDL_SMALL_GEMM=0 turns it off.
+ *
+ * It replaced a scheme that packed all of op(B) in one parallel loop and then multiplied in
+ * tasks of row groups x strip chunks: a strip packed by one core and multiplied by the other
+ * came from that core's cache, and on two threads (100, 784) x (100, 784)^T took 94 us against
+ * 110 on one. Measured on an AVX-512 Intel guest, 2 vCPUs (numpy sgemm 2048^3 307-338 GFLOP/s),
+ * fastest of 5 x 20 calls, median of 8 rounds, packed / numpy's OpenBLAS as halves or one call,
+ * us: the book's (100, 784) x (100, 784)^T 75 / 103 and gW (100, 100)^T x (100, 784) 55 / 75;
+ * W6a's (128, 784) x (512, 784)^T 343 / 446, (128, 512) x (512, 512) 209 / 252, gW2 233 / 324,
+ * gW1 362 / 417; 100^3 10-11 / 13-20; 32 rows: (32, 512) x (512, 512)^T 70 / 129; tall,
+ * (3000, 600) x (64, 600)^T 685 / 903. Shared by strips, that last one took 888 (each thread
+ * read all of op(A)). Packed lost at 16 rows ((2000, 16)^T x (2000, 1000) 487 / 435); with op(A)
+ * transposed and long ((250, 1000)^T and (1000, 250)^T as op(A)) it took 1.05-1.25 of the BLAS's
+ * time (the kernel's 8 rows of op(A) a step are 8 floats of
+ * 256 cache lines); and from 2^27 (2048^3 73 ms / 55, 1024^3 9.2 / 7.1: op(A) read again for
+ * every strip), which stay the BLAS's. The no-transpose pack was a memcpy of 128 bytes a row,
+ * 0.45 ns a float inside the product ((128, 512) x (512, 512): 120 of its 490 us on one thread);
+ * as masked copies it is 0.15. Without AVX-512 (Note [kernel levels] in small_gemm.h) the
+ * products are the BLAS's: on a Zen 3 guest, two threads, the AVX2 build of the earlier scheme
+ * took 1.04-1.23 of the time of the BLAS halves on numpy's OpenBLAS (Note [numpy's BLAS]) for
+ * bench W1's gW and W6a's five products. */
 
 /* Note [narrow GEMM]: a product with one side under 16 is memory-bound, and the BLAS spends it
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
@@ -166,8 +177,8 @@ int gdl_packed_kernels(void);
  *     0.51 either way, and with 15 rows it lost (0.77 -> 0.94 for (15, 1000)^T x (1000,
  *     2000)): the BLAS's from 11 rows on;
  *   - op(A) = A, op(B) = B, C has at least 64 rows, and fewer than 16 columns or an inner
- *     length under 16 (C under 2^22 entries): the packed path's kernel and tasks (Note [packed
- *     GEMM]), op(B) packed first. (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x
+ *     length under 16 (C under 2^22 entries): the packed path's kernel and shares (Note
+ *     [packed GEMM]). (1400, 1000) x (1000, 12) 0.27 ms against 0.36, (256, 8) x
  *     (8, 4096) 0.16 against 0.27; W3's gx, (128, 10) x (10, 10000), 0.24 either way.
  * Measured and left to the BLAS (fastest of 20-400 calls in three alternating processes, AMD
  * EPYC, 2 threads): transposed A with many rows ((3000, 1000)^T x (1000, 6): 1.74 ms against
@@ -193,10 +204,11 @@ int gdl_packed_kernels(void);
  * 3.11 ms, W6b 17.6-20.8 -> 10.1-12.1; gdl imported first, as the benchmark runner does: W6a
  * 2.95-3.14 -> 2.85-3.02, W6b 10.6-11.1 -> 9.7-11.3 (within the noise). */
 #define GDL_MATMUL_ONE_THREAD_MIN ((size_t)1 << 18)
-/* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]); with
- * op(A) transposed (a weight gradient gy^T x), from the second. */
-#define GDL_MATMUL_PACKED_MIN ((size_t)1 << 24)
-#define GDL_MATMUL_PACKED_MIN_TRANS_A ((size_t)1 << 22)
+/* Float products from this size to GDL_MATMUL_SPLIT_MAX run packed (Note [packed GEMM]): every
+ * product gdl.ops sends to the kernels; with op(A) transposed, only while A has at most
+ * GDL_MATMUL_PACKED_MAX_A_T entries. */
+#define GDL_MATMUL_PACKED_MIN ((size_t)1 << 18)
+#define GDL_MATMUL_PACKED_MAX_A_T ((size_t)1 << 17)
 
 /* 1 when products can be split: gemm's library (scipy's cython_blas) exposes OpenBLAS's
  * thread-count control. Looked up once. */

@@ -130,13 +130,26 @@ int gdl_blas_is_numpys(void) {
     return uses_numpy_blas();
 }
 
+/* Has this module's helpers watch for the next product (Note [spinning helpers]). */
+static void set_spin(void) {
+    const char *env = getenv("GDL_SPIN_US");
+    long spin = env != NULL ? strtol(env, NULL, 10) : SPIN_US;
+    gdl_parallel_spin(spin < 0 ? 0 : spin > 100000 ? 100000 : (size_t)spin);   /* <= 0.1 s */
+}
+
+/* set_spin, once: before the first loop of any path, the split's, the packed or the narrow
+ * one (with the packed path alone, helpers that slept at once made a 100 x 100 x 100
+ * product's step 85 us instead of 51). */
+static void start_watching(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, set_spin);
+}
+
 /* The thread-count controls of the BLAS the GEMMs call: numpy's (Note [numpy's BLAS]), or the
  * one scipy's cython_blas loaded. dlsym on cython_blas's own handle searches it and the
  * libraries it loaded, so the controls found there belong to its BLAS. */
 static void find_controls(void) {
-    const char *env = getenv("GDL_SPIN_US");
-    long spin = env != NULL ? strtol(env, NULL, 10) : SPIN_US;
-    gdl_parallel_spin(spin < 0 ? 0 : spin > 100000 ? 100000 : (size_t)spin);   /* <= 0.1 s */
+    start_watching();
     if (uses_numpy_blas()) {
         set_threads = numpy_set_threads;
         get_threads = numpy_get_threads;
@@ -217,13 +230,14 @@ static void run_split(size_t parts, gdl_range_fn fn, void *ctx) {
 
 /* ---- the packed float path (Note [packed GEMM]) --------------------------------------- */
 
-#define PACKED_TASKS 16                         /* tasks a product is cut into, at least */
-#define PACKED_ROWS 128                         /* rows of op(A) a task takes, at most */
+#define PACKED_ROWS 128                         /* rows of op(A) multiplied together, at most */
 #define PACKED_KC 256                           /* the k block: 32 KB of a strip, for L1 */
-/* Fewer rows than this and packing op(B) (0.14 ns a float) costs more than a sixth of the
- * product (0.009 ns a multiply-add on two cores), and its buffer grows to N K floats: a
- * (1, 16384) x (16384, 8000) product would pack 500 MB for one row. Those stay the BLAS's. */
-#define PACKED_MIN_ROWS 64
+/* Fewer rows than this and packing op(B) (0.15 ns a float) costs more than it saves: each packed
+ * float serves a multiply-add (0.003-0.004 ns on two cores) for every row. Those stay the BLAS's
+ * (Note [packed GEMM]: 16 rows lost, 32 gained). */
+#define PACKED_MIN_ROWS 32
+/* Products of Note [narrow GEMM]'s packed form have at least this many rows. */
+#define NARROW_MIN_ROWS 64
 /* A strip is 32 columns: narrower products would multiply mostly its zero padding. */
 #define PACKED_MIN_COLUMNS 16
 /* Products with a side of C, or the inner length, below this may be narrow (Note [narrow
@@ -245,69 +259,104 @@ typedef enum { NARROW_NONE, NARROW_DOT, NARROW_STREAM, NARROW_PACKED } narrow_fo
 #ifdef SG_X86
 
 typedef struct {
-    size_t M, N, K, strips, rows, groups, per_task;   /* tasks: row groups x strip chunks */
-    const float *A, *B;
-    int trans_a, trans_b;
-    float *C, *P;                              /* P: op(B) packed, strip s at P + s 32 K */
+    size_t M, N, K, parts;
+    const float *A, *B;                        /* op(A)[r, k] at A[r ldx + k xk] */
+    size_t ldx, xk;
+    int trans_b, by_rows;                      /* parts: shares of the rows, or of the strips */
+    float *C;
+    int failed;                                /* atomic: a part had no buffer */
 } packed_product;
 
-static void packed_pack_task(void *ctx, size_t begin, size_t end) {
-    const packed_product *p = ctx;
-    for (size_t s = begin; s < end; s++) {
-        sg_pack_strip(p->B, p->K, p->N, p->trans_b, s, p->P + s * SG_STRIP * p->K);
+/* The cost of a strip `width` wide, in quarters of a full one: sg_strip_rows multiplies a strip
+ * up to 8 wide in 256-bit halves of registers, up to 16 in one register a row. */
+static size_t strip_cost(size_t width) {
+    return width <= 8 ? 1 : width <= 16 ? 2 : 4;
+}
+
+/* The place of cost w in the product walked strip by strip, each strip's row blocks (of 8) in
+ * order: *s the strip, *r the first row of the block there. */
+static void packed_place(const packed_product *p, size_t w, size_t *s, size_t *r) {
+    size_t blocks = (p->M + 7) / 8, full = p->N / SG_STRIP;   /* strips of cost 4 */
+    if (w < full * 4 * blocks) {
+        *s = w / (4 * blocks);
+        *r = w % (4 * blocks) / 4 * 8;
+    } else {
+        size_t last = strip_cost(p->N - full * SG_STRIP);
+        *s = full;
+        *r = (w - full * 4 * blocks) / last * 8;
+    }
+    if (*r >= p->M) {                          /* the end of a strip: the next one's start */
+        *s += 1;
+        *r = 0;
     }
 }
 
-/* Tasks [begin, end): task t is the rows of group t % groups times the strips of chunk
- * t / groups, k block by k block (the block of op(A) stays in L2, a strip's block in L1). */
-static void packed_mul_task(void *ctx, size_t begin, size_t end) {
-    const packed_product *p = ctx;
-    size_t K = p->K, N = p->N;
-    size_t ldx = p->trans_a ? 1 : K, xk = p->trans_a ? p->M : 1;  /* op(A)[r, k] */
-    for (size_t t = begin; t < end; t++) {
-        size_t r0 = t % p->groups * p->rows, s0 = t / p->groups * p->per_task;
-        size_t r1 = r0 + p->rows < p->M ? r0 + p->rows : p->M;
-        size_t s1 = s0 + p->per_task < p->strips ? s0 + p->per_task : p->strips;
-        const float *x = p->A + r0 * ldx;
-        for (size_t k0 = 0; k0 < K; k0 += PACKED_KC) {
-            size_t kc = K - k0 < PACKED_KC ? K - k0 : PACKED_KC;
-            for (size_t s = s0; s < s1; s++) {
-                size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
-                sg_strip_rows(r1 - r0, kc, x + k0 * xk, ldx, xk,
-                              p->P + n0 * K + k0 * SG_STRIP, p->C + r0 * N + n0, N, width,
-                              k0 > 0);
+/* Parts [begin, end): part i multiplies the i-th of `parts` equal shares of the product's cost
+ * (strip after strip, each strip's rows in order). It packs its strips itself, into its own
+ * buffer (in L2 for what follows: packing them on one thread and multiplying them on another
+ * cost a third of a (100, 784) x (784, 100) product), then multiplies groups of at most
+ * PACKED_ROWS rows by them, k block by k block, so that the rows' block stays in L2 and a
+ * strip's block in L1. */
+static void packed_task(void *ctx, size_t begin, size_t end) {
+    packed_product *p = ctx;
+    size_t M = p->M, N = p->N, K = p->K, ldx = p->ldx, xk = p->xk;
+    size_t blocks = (M + 7) / 8, full = N / SG_STRIP, strips = (N + SG_STRIP - 1) / SG_STRIP;
+    size_t total = blocks * (full * 4 + (N % SG_STRIP > 0 ? strip_cost(N % SG_STRIP) : 0));
+    for (size_t part = begin; part < end; part++) {
+        size_t s0, r0, s1, r1;                 /* from row r0 of strip s0 to row r1 of s1 */
+        if (p->by_rows) {                      /* rows [r0, r1) of every strip */
+            s0 = 0, s1 = strips;
+            r0 = part * blocks / p->parts * 8, r1 = (part + 1) * blocks / p->parts * 8;
+            r1 = r1 < M ? r1 : M;
+        } else {
+            packed_place(p, part * total / p->parts, &s0, &r0);
+            packed_place(p, (part + 1) * total / p->parts, &s1, &r1);
+        }
+        size_t last = s1 < strips && r1 > 0 ? s1 + 1 : s1;     /* strips [s0, last) */
+        if (s0 >= last || r0 >= (p->by_rows ? r1 : M)) {
+            continue;
+        }
+        float *P = sg_thread_buffer((last - s0) * SG_STRIP * K);
+        if (P == NULL) {
+            __atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
+            return;
+        }
+        for (size_t s = s0; s < last; s++) {
+            sg_pack_strip(p->B, K, N, p->trans_b, s, P + (s - s0) * SG_STRIP * K);
+        }
+        int one = p->by_rows || s0 + 1 == last;   /* all its strips' rows from r0 to r1 */
+        size_t g0 = one ? r0 : 0, g1 = one && r1 > 0 ? r1 : M;
+        for (size_t g = g0; g < g1; g += PACKED_ROWS) {
+            for (size_t k0 = 0; k0 < K; k0 += PACKED_KC) {
+                size_t kc = K - k0 < PACKED_KC ? K - k0 : PACKED_KC;
+                for (size_t s = s0; s < last; s++) {
+                    size_t a = (p->by_rows || s == s0) && r0 > g ? r0 : g;
+                    size_t b = g + PACKED_ROWS < g1 ? g + PACKED_ROWS : g1;
+                    b = s == s1 && r1 < b ? r1 : b;
+                    if (a >= b) {
+                        continue;
+                    }
+                    size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
+                    sg_strip_rows(b - a, kc, p->A + a * ldx + k0 * xk, ldx, xk,
+                                  P + (s - s0) * SG_STRIP * K + k0 * SG_STRIP,
+                                  p->C + a * N + n0, N, width, k0 > 0);
+                }
             }
         }
     }
 }
 
-/* C = op(A) op(B) by Note [packed GEMM]: 1, or 0 (nothing written) when the kernels do not run
- * on this CPU or the buffer cannot be had. */
+/* C = op(A) op(B) by Note [packed GEMM]: 1, or 0 when the kernels do not run on this CPU or a
+ * thread's buffer could not be had (C is then to be written afresh). */
 static int packed_matmul(int trans_a, int trans_b, const float *A, const float *B, float *C,
                          size_t M, size_t N, size_t K) {
     if (!sg_use(1)) {
         return 0;
     }
-    size_t strips = (N + SG_STRIP - 1) / SG_STRIP;
-    size_t rows = (M + 7) / 8 * 8;              /* groups of at most PACKED_ROWS rows, ... */
-    if (strips < PACKED_TASKS) {                /* ... more of them when strips are few */
-        size_t want = (PACKED_TASKS + strips - 1) / strips;
-        rows = ((M + want - 1) / want + 7) / 8 * 8;
-    }
-    rows = rows < PACKED_ROWS ? rows : PACKED_ROWS;
-    size_t groups = (M + rows - 1) / rows;
-    size_t chunks = (PACKED_TASKS + groups - 1) / groups;
-    chunks = chunks < strips ? chunks : strips;
-    size_t per_task = (strips + chunks - 1) / chunks;
-    chunks = (strips + per_task - 1) / per_task;
-    float *P = sg_thread_buffer(strips * SG_STRIP * K);
-    if (P == NULL) {
-        return 0;
-    }
-    packed_product p = {M, N, K, strips, rows, groups, per_task, A, B, trans_a, trans_b, C, P};
-    gdl_parallel_for(strips, 1, 1, packed_pack_task, &p);
-    gdl_parallel_for(groups * chunks, 1, 1, packed_mul_task, &p);
-    return 1;
+    packed_product p = {M, N, K, gdl_num_threads(), A, B, trans_a ? 1 : K, trans_a ? M : 1,
+                        trans_b, M > N, C, 0};
+    gdl_parallel_for(p.parts, 1, 1, packed_task, &p);
+    return !__atomic_load_n(&p.failed, __ATOMIC_RELAXED);
 }
 
 /* ---- the narrow float path (Note [narrow GEMM]) ---------------------------------------- */
@@ -428,7 +477,7 @@ static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, si
         return K >= NARROW_DOT_MIN_K && (M < NARROW_SIDE || N < NARROW_SIDE) ? NARROW_DOT
                                                                              : NARROW_NONE;
     }
-    return M >= PACKED_MIN_ROWS && (N < NARROW_SIDE || (K < NARROW_SIDE && M * N < NARROW_MAX_C))
+    return M >= NARROW_MIN_ROWS && (N < NARROW_SIDE || (K < NARROW_SIDE && M * N < NARROW_MAX_C))
                ? NARROW_PACKED
                : NARROW_NONE;
 }
@@ -479,14 +528,15 @@ int gdl_matmul_allow_packed(int allow) {
  * AVX-512 only, where its kernel beats the BLAS. */
 static int packed_takes(int trans_a, size_t M, size_t N, size_t K) {
     size_t macs = M * N * K;
-    size_t least = trans_a ? GDL_MATMUL_PACKED_MIN_TRANS_A : GDL_MATMUL_PACKED_MIN;
-    return packed_allowed && sg_level() == SG_AVX512 && macs >= least
-           && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS && N >= PACKED_MIN_COLUMNS;
+    return packed_allowed && sg_level() == SG_AVX512 && macs >= GDL_MATMUL_PACKED_MIN
+           && macs < GDL_MATMUL_SPLIT_MAX && M >= PACKED_MIN_ROWS && N >= PACKED_MIN_COLUMNS
+           && (!trans_a || M * K <= GDL_MATMUL_PACKED_MAX_A_T);
 }
 
 /* The packed path's share of gdl_matmul_f32. */
 static int try_packed_f32(int trans_a, int trans_b, const float *A, const float *B, float *C,
                           size_t M, size_t N, size_t K) {
+    start_watching();
     return narrow_matmul(trans_a, trans_b, A, B, C, M, N, K)
            || (packed_takes(trans_a, M, N, K)
                && packed_matmul(trans_a, trans_b, A, B, C, M, N, K));

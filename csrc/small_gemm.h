@@ -107,11 +107,13 @@ static inline void sg_transpose16(__m512 r[16]) {
     }
 }
 
-/* dst[k 32 + j] = W[(n0 + j) K + k] for j < width, k < K: sg_pack_strip's transposed case in
- * 16 x 16 blocks transposed in registers: 0.14 ns a float here, where the scalar loop's
- * strided stores took 0.3 (a (512, 784) weight: 57 us instead of 167, on one thread). */
+/* dst[k 32 + j] = W[(n0 + j) ld + k] for j < width, 0 for width <= j < 32, k < K:
+ * sg_pack_strip's transposed case in 16 x 16 blocks transposed in registers: 0.14 ns a float
+ * here, where the scalar loop's strided stores took 0.3 (a (512, 784) weight: 57 us instead of
+ * 167, on one thread). */
 __attribute__((target("avx512f")))
-static void sg_pack_strip_t(const float *W, size_t K, size_t n0, size_t width, float *dst) {
+static void sg_pack_strip_t(const float *W, size_t K, size_t ld, size_t n0, size_t width,
+                            float *dst) {
     for (size_t jb = 0; jb < width; jb += 16) {
         size_t rows = width - jb < 16 ? width - jb : 16;
         for (size_t k0 = 0; k0 < K; k0 += 16) {
@@ -119,7 +121,7 @@ static void sg_pack_strip_t(const float *W, size_t K, size_t n0, size_t width, f
             __mmask16 km = kc == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << kc) - 1);
             __m512 r[16];
             for (size_t i = 0; i < 16; i++) {
-                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, W + (n0 + jb + i) * K + k0)
+                r[i] = i < rows ? _mm512_maskz_loadu_ps(km, W + (n0 + jb + i) * ld + k0)
                                 : _mm512_setzero_ps();
             }
             sg_transpose16(r);
@@ -128,7 +130,32 @@ static void sg_pack_strip_t(const float *W, size_t K, size_t n0, size_t width, f
             }
         }
     }
+    for (size_t k = 0; k < K && width <= 16; k++) {
+        _mm512_storeu_ps(dst + k * SG_STRIP + 16, _mm512_setzero_ps());   /* the padding */
+    }
 }
+/* dst[k 32 + j] = W[k N + n0 + j] for j < width, 0 for width <= j < 32, k < K: sg_pack_strip's
+ * plain case as two masked 16-float copies a row. Its memcpy of 128 bytes a row took 0.45 ns a
+ * float inside the packed product (a call per row; (128, 512) x (512, 512): 120 of its 490 us
+ * on one thread); the next rows are prefetched, since rows N floats apart defeat the
+ * hardware's prefetchers past a 4 KB page. */
+__attribute__((target("avx512f")))
+static void sg_pack_strip_n(const float *W, size_t K, size_t N, size_t n0, size_t width,
+                            float *dst) {
+    __mmask16 m0 = width >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << width) - 1);
+    __mmask16 m1 = width >= 32 ? (__mmask16)0xFFFF
+                   : width > 16 ? (__mmask16)((1u << (width - 16)) - 1) : (__mmask16)0;
+    const float *row = W + n0;
+    for (size_t k = 0; k < K; k++, row += N) {
+        if (k + 8 < K) {
+            _mm_prefetch((const char *)(row + 8 * N), _MM_HINT_T0);
+            _mm_prefetch((const char *)(row + 8 * N + 16), _MM_HINT_T0);
+        }
+        _mm512_storeu_ps(dst + k * SG_STRIP, _mm512_maskz_loadu_ps(m0, row));
+        _mm512_storeu_ps(dst + k * SG_STRIP + 16, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+}
+
 /* Transposes the 8 x 8 block r[i][j] in place (r[i][j] becomes the old r[j][i]). */
 __attribute__((target("avx2")))
 static inline void sg_transpose8(__m256 r[8]) {
@@ -184,14 +211,20 @@ static void sg_pack_strip_t_avx2(const float *W, size_t K, size_t n0, size_t wid
 static inline void sg_pack_strip(const float *W, size_t K, size_t N, int transposed, size_t s,
                                  float *dst) {
     size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
+#ifdef SG_X86
+    if (sg_level() == SG_AVX512) {              /* both write the padding too */
+        if (transposed) {
+            sg_pack_strip_t(W, K, K, n0, width, dst);
+        } else {
+            sg_pack_strip_n(W, K, N, n0, width, dst);
+        }
+        return;
+    }
+#endif
     if (width < SG_STRIP) {
         memset(dst, 0, SG_STRIP * K * sizeof(float));     /* the padding columns */
     }
 #ifdef SG_X86
-    if (transposed && sg_level() == SG_AVX512) {
-        sg_pack_strip_t(W, K, n0, width, dst);
-        return;
-    }
     if (transposed && sg_level() == SG_AVX2) {
         sg_pack_strip_t_avx2(W, K, n0, width, dst);
         return;
@@ -210,6 +243,21 @@ static inline void sg_pack_strip(const float *W, size_t K, size_t N, int transpo
         memcpy(dst + k * SG_STRIP, W + k * N + n0, width * sizeof(float));
     }
 }
+
+#ifdef SG_X86
+/* Rows [k0, k0 + kc) of strip s of M = W, or W^T when transposed (sg_pack_strip), W K x N
+ * (N x K when transposed): dst[k 32 + j] = M[k0 + k, 32 s + j], 0 past M's last column.
+ * SG_AVX512 only. */
+static inline void sg_pack_block(const float *W, size_t K, size_t N, int transposed, size_t s,
+                                 size_t k0, size_t kc, float *dst) {
+    size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
+    if (transposed) {
+        sg_pack_strip_t(W + k0, kc, K, n0, width, dst);
+    } else {
+        sg_pack_strip_n(W + k0 * N, kc, N, n0, width, dst);
+    }
+}
+#endif
 
 /* Strips [s0, s1) of P = the strips of M (sg_pack_strip): strip s at P + s K 32. */
 static inline void sg_pack_range(const float *W, size_t K, size_t N, int transposed,

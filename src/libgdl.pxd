@@ -22,7 +22,7 @@ cdef extern from "gdl.h" nogil:
     size_t GDL_MATMUL_ONE_THREAD_MIN
     size_t GDL_MATMUL_SPLIT_MAX
     size_t GDL_MATMUL_PACKED_MIN
-    size_t GDL_MATMUL_PACKED_MIN_TRANS_A
+    size_t GDL_MATMUL_PACKED_MAX_A_T
     int gdl_matmul_can_split(void *gemm)
     int gdl_matmul_path(void *gemm, int is_float, int trans_a, int trans_b, size_t M, size_t N,
                         size_t K)

@@ -15,7 +15,7 @@ ONE_THREAD_MIN = c.GDL_MATMUL_ONE_THREAD_MIN   # Note [one-thread GEMM]
 SPLIT_MAX = c.GDL_MATMUL_SPLIT_MAX
 # the multiply-adds from which a float32 product runs packed, up to SPLIT_MAX (Note [packed GEMM])
 PACKED_MIN = c.GDL_MATMUL_PACKED_MIN
-PACKED_MIN_TRANS_A = c.GDL_MATMUL_PACKED_MIN_TRANS_A
+PACKED_MAX_A_T = c.GDL_MATMUL_PACKED_MAX_A_T
 
 
 def _matmul(int trans_a, int trans_b, const real[:, ::1] A, const real[:, ::1] B,

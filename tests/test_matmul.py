@@ -21,16 +21,19 @@ RTOL = {np.float32: 1e-5, np.float64: 1e-7}
 # multiply-adds) split by columns (N >= M) and by rows (M > N)
 SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
           (37, 1001, 83), (300, 129, 61), (64, 2048, 33)]
-# from PACKED_MIN (2^24) float32 runs on the packed kernel on AVX-512 machines: bench W6a's
-# layer; rows past the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of
-# 1, 19, 4 (a quarter strip), 8 and 12 (half); the fewest rows (64) and columns (16) it takes;
-# many row groups
+# from PACKED_MIN (2^18) float32 runs on the packed kernel on AVX-512 machines (op(A) transposed
+# only while A has at most PACKED_MAX_A_T entries, packed_expected): bench W6a's layer; rows past
+# the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of 1, 19, 4 (a
+# quarter strip), 8 and 12 (half); the fewest rows (32) and columns (16) it takes; C taller than
+# wide (shared among threads by rows) with many row groups; the smallest size
 PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
-                 (64, 2000, 200), (128, 1100, 140), (1400, 1000, 16)]
-# packed sizes with fewer than 64 rows or 16 columns of C are not the packed path's (packing
+                 (64, 2000, 200), (128, 1100, 140), (1400, 1000, 16), (32, 700, 100),
+                 (64, 64, 64)]
+# packed sizes with fewer than 32 rows or 16 columns of C are not the packed path's (packing
 # op(B), or the strips' zero padding, would dominate): the narrow path's where its rules say
 # (narrow_expected), else the BLAS's
-FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)]
+FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6),
+            (31, 2000, 100)]
 # Note [narrow GEMM], (M, K, N, trans_a, trans_b): bench W3's dense layer forward, gx and gW;
 # B^T with few columns (one, and 6 or 13 with an odd row left over and K not a multiple of 16),
 # with few rows (a 1-row and a 9-row C, B's rows against A's), with 15 columns (two groups of
@@ -57,10 +60,17 @@ NOT_NARROW = [(3000, 1000, 6, True, False), (3000, 1000, 6, True, True),
               (100000, 8, 10, False, True), (9000, 255, 10, False, True)]
 
 
+def packed_expected(M, K, N, trans_a):
+    # Note [packed GEMM]'s sizes, on AVX-512
+    return (k.PACKED_MIN <= M * K * N < k.SPLIT_MAX and M >= 32 and N >= 16
+            and (not trans_a or M * K <= k.PACKED_MAX_A_T))
+
+
 def narrow_expected(M, K, N, trans_a, trans_b):
     # FEW_ROWS under Note [narrow GEMM] (every K >= 256): B streamed for 10 rows or fewer; else
-    # op(A) as stored, and B^T or fewer than 16 columns
-    return (not trans_b and M <= 10) or (not trans_a and (trans_b or N < 16))
+    # op(A) as stored, and B^T with a side under 16, or B with fewer than 16 columns
+    return (not trans_b and M <= 10) or (not trans_a and (
+        (trans_b and min(M, N) < 16) or (not trans_b and N < 16 and M >= 64)))
 
 
 def random(shape, dtype, seed=0):
@@ -104,10 +114,13 @@ def test_matmul_matches_numpy(M, K, N, dtype, trans_a, trans_b):
                                               (True, True)])
 def test_packed_products_match_float64(M, K, N, trans_a, trans_b):
     assert M * K * N >= k.PACKED_MIN
-    halves = "split" if k.can_split() else "one call"
+    halves = "split" if k.can_split() and M * K * N >= k.SPLIT_MIN else "one call"
     if conv.packed_kernels() == "avx512":       # the packed path's shapes
         narrow = narrow_expected(M, K, N, trans_a, trans_b)
-        expected = ("packed" if (M, K, N) in PACKED_SHAPES else "narrow" if narrow else halves)
+        assert packed_expected(M, K, N, trans_a) == ((M, K, N) in PACKED_SHAPES
+                                                    and (not trans_a or M * K <= 2**17))
+        expected = ("packed" if packed_expected(M, K, N, trans_a)
+                    else "narrow" if narrow and (M, K, N) in FEW_ROWS else halves)
         assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
     else:                                       # AVX2 or none: the BLAS's (Note [packed GEMM])
         assert k._path(M, N, K, np.float32, trans_a, trans_b) == halves
@@ -137,18 +150,22 @@ def test_narrow_products_read_views_in_place_or_copied():
                     **tolerance(10000, np.float32))
 
 
-@pytest.mark.parametrize("M, K, N", [(100, 100, 784), (64, 1000, 66), (784, 100, 100)])
-def test_weight_gradients_are_packed_from_the_lower_size(M, K, N):
-    # gy^T x (op(A) transposed) runs packed from PACKED_MIN_TRANS_A: bench W1's and W2's gW
-    # (100, 100)^T x (100, 784); the same sizes with op(A) as stored stay the BLAS halves
-    assert k.PACKED_MIN_TRANS_A <= M * K * N < k.PACKED_MIN
-    halves = "split" if k.can_split() else "one call"
+@pytest.mark.parametrize("M, K, N", [(100, 100, 784), (100, 784, 100), (64, 1000, 66),
+                                     (784, 100, 100)])
+def test_book_sized_products_are_packed_from_the_least_size(M, K, N):
+    # every float32 product the ops send to the kernels (from ONE_THREAD_MIN) is packed:
+    # bench W1's and W2's layer (100, 784) x (100, 784)^T and gW (100, 100)^T x (100, 784);
+    # with op(A) transposed only while A is small: (784, 100)^T x (784, 100), A 78,400 entries,
+    # but not (100, 1000)^T x (100, 66) with 100,000 entries when PACKED_MAX_A_T is below
+    assert k.PACKED_MIN == k.ONE_THREAD_MIN <= M * K * N < k.SPLIT_MAX
+    assert k.PACKED_MAX_A_T == 2**17
+    halves = "split" if k.can_split() and M * K * N >= k.SPLIT_MIN else "one call"
     packed = "packed" if conv.packed_kernels() == "avx512" else halves
-    assert k._path(M, N, K, np.float32, True, False) == packed
-    assert k._path(M, N, K, np.float32, True, True) == packed
-    assert k._path(M, N, K, np.float32, False, False) == halves
-    for trans_b in (False, True):
-        assert_float32_product_is_exact_enough(M, K, N, True, trans_b)
+    for trans_a in (False, True):
+        for trans_b in (False, True):
+            expected = packed if not trans_a or M * K <= k.PACKED_MAX_A_T else halves
+            assert k._path(M, N, K, np.float32, trans_a, trans_b) == expected
+            assert_float32_product_is_exact_enough(M, K, N, trans_a, trans_b)
 
 
 def test_packed_products_read_strided_views():
