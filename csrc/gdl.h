@@ -162,7 +162,10 @@ int gdl_packed_kernels(void);
  * packing: bench W3's dense layer, (128, 10000) x (10, 10000)^T, took 0.34 ms as BLAS halves,
  * 12.8 M multiply-adds at 75 GFLOP/s. On AVX-512, from GDL_MATMUL_SPLIT_MIN multiply-adds, a
  * float32 product is narrow when
- *   - op(A) = A, op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows: each entry
+ *   - op(A) = A, op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows (this form from
+ *     GDL_MATMUL_ONE_THREAD_MIN: bench W6a's output layer, (128, 512) x (10, 512)^T, 30 us as
+ *     one BLAS call, 15 us so, arrays aligned by Note [aligned arrays]; the other forms lost
+ *     below the split size, its gW 11 -> 26 us as B streamed): each entry
  *     is the dot product of a row of A and a row of B, both contiguous. The longer side's rows
  *     go in pairs against at most 8 rows of the shorter at a time, 16 lanes a sum (k in order,
  *     the last K % 16 masked), added across at the end; pairs are the tasks. W3's layer 0.25
@@ -235,6 +238,25 @@ void gdl_matmul_f32(gdl_sgemm_t gemm, int trans_a, int trans_b, const float *A, 
                     float *C, size_t M, size_t N, size_t K);
 void gdl_matmul_f64(gdl_dgemm_t gemm, int trans_a, int trans_b, const double *A,
                     const double *B, double *C, size_t M, size_t N, size_t K);
+
+/* ---- memory: aligned blocks for numpy's arrays --------------------------------------------
+ * Note [aligned arrays]: glibc's malloc returns 16-byte aligned blocks, so numpy's arrays start
+ * 16, 32 or 48 bytes into a cache line, and every 64-byte vector load the kernels make of them
+ * spans two lines. On an AVX-512 Intel guest, 2 threads, median of 15 alternating rounds,
+ * arrays 64-byte aligned against 16 past a line: bench W6a's products 0.87-0.93 of the time
+ * ((128, 784) x (512, 784)^T 357 / 386 us, gW2 234 / 268), its (128, 512) x (10, 512)^T dot
+ * products 12.7 / 23.3 us; whole steps (bench, alternating runs) W3 2.99-3.00 ms against
+ * 3.18-3.46, W6a 2.20-2.23 against 2.22-2.31, W1, W2, W6b within the noise. So gdl installs these functions as numpy's allocator (NumPy's
+ * PyDataMem_SetHandler, NEP 49) when it is imported, in the importing thread's context: each
+ * block starts on a GDL_ALIGN-byte boundary, its raw pointer and size in the 16 bytes below.
+ * GDL_ALIGNED_ARRAYS=0 leaves numpy's allocator as it is. They are numpy's PyDataMemAllocator
+ * functions: ctx is unused, realloc keeps the contents up to the smaller size (or, failing,
+ * the block as it was), free takes any block they returned, and NULL. */
+#define GDL_ALIGN 64
+void *gdl_aligned_malloc(void *ctx, size_t size);
+void *gdl_aligned_calloc(void *ctx, size_t count, size_t size);
+void *gdl_aligned_realloc(void *ctx, void *block, size_t size);
+void gdl_aligned_free(void *ctx, void *block, size_t size);
 
 /* ---- softmax: over the last axis of a (rows, cols) matrix ------------------------------- */
 

@@ -464,8 +464,14 @@ static void narrow_stream_matmul(int trans_a, const float *A, const float *B, fl
 
 /* Which form of Note [narrow GEMM] a float product takes, NARROW_NONE if it is not narrow. */
 static narrow_form narrow_takes(int trans_a, int trans_b, size_t M, size_t N, size_t K) {
-    if (M * N * K < GDL_MATMUL_SPLIT_MIN) {
+    size_t macs = M * N * K;
+    if (macs < GDL_MATMUL_ONE_THREAD_MIN) {
         return NARROW_NONE;
+    }
+    if (macs < GDL_MATMUL_SPLIT_MIN) {          /* only the dot products gain there */
+        return !trans_a && trans_b && K >= NARROW_DOT_MIN_K && (M < NARROW_SIDE || N < NARROW_SIDE)
+                   ? NARROW_DOT
+                   : NARROW_NONE;
     }
     if (!trans_b && M <= STREAM_MAX_ROWS) {
         return NARROW_STREAM;                   /* rows of B streamed: either op(A) */

@@ -17,6 +17,13 @@ cdef extern from "gdl.h" nogil:
     int gdl_blas_is_numpys()
     void gdl_blas_allow_numpy(int allow)
 
+    # memory
+    size_t GDL_ALIGN
+    void *gdl_aligned_malloc(void *ctx, size_t size)
+    void *gdl_aligned_calloc(void *ctx, size_t count, size_t size)
+    void *gdl_aligned_realloc(void *ctx, void *block, size_t size)
+    void gdl_aligned_free(void *ctx, void *block, size_t size)
+
     # matmul
     size_t GDL_MATMUL_SPLIT_MIN
     size_t GDL_MATMUL_ONE_THREAD_MIN

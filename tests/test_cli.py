@@ -29,13 +29,15 @@ def test_info_names_version_kernels_and_blas(capsys):
 
 def test_info_reports_the_kernels_settings(tmp_path):
     # each setting is read once per process: ask a fresh one
-    env = dict(os.environ, GDL_NUM_THREADS="3", GDL_SMALL_GEMM="0", GDL_KEEP_FREED_MEMORY="0")
+    env = dict(os.environ, GDL_NUM_THREADS="3", GDL_SMALL_GEMM="0", GDL_KEEP_FREED_MEMORY="0",
+               GDL_ALIGNED_ARRAYS="0")
     done = subprocess.run([sys.executable, "-m", "gdl.cli", "info"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "kernel_threads: 3" in done.stdout
     assert "packed_kernels: off" in done.stdout
     assert "keep_freed_memory: off" in done.stdout
+    assert "numpy_allocator: default_allocator" in done.stdout
     from gdl._kernels import matmul
     assert f"split_gemm: {'on' if matmul.can_split() else 'off'}" in done.stdout
 

@@ -39,8 +39,10 @@ FEW_ROWS = [(9, 2000, 1000), (1, 16384, 1100), (1400, 1000, 12), (3000, 1000, 6)
 # with few rows (a 1-row and a 9-row C, B's rows against A's), with 15 columns (two groups of
 # B's rows, 7 and 8), the shortest dot products (256); B by rows with an inner length of 8, 10
 # and 15 or 12 and 10 columns, the fewest rows that form takes (64); B streamed for C of 1, 3,
-# 9 (a row without a pair) and 10 rows, K not a multiple of 4, a last chunk of 3 columns
+# 9 (a row without a pair) and 10 rows, K not a multiple of 4, a last chunk of 3 columns; dot
+# products below the split size, from ONE_THREAD_MIN (bench W6a's output layer)
 NARROW_SHAPES = [(128, 10000, 10, False, True), (128, 10, 10000, False, False),
+                 (128, 512, 10, False, True), (64, 300, 15, False, True),
                  (10, 128, 10000, True, False),
                  (2101, 1003, 1, False, True), (3001, 1000, 6, False, True),
                  (1401, 1003, 13, False, True), (1, 16384, 1100, False, True),
@@ -52,11 +54,13 @@ NARROW_SHAPES = [(128, 10000, 10, False, True), (128, 10, 10000, False, False),
                  (1, 16384, 1100, False, False), (3, 7, 100003, False, False),
                  (9, 2001, 1000, True, False), (10, 100, 2200, True, False)]
 # not narrow: op(A) transposed with many rows, a C of 2^22 entries or more with a short inner
-# length, 11 to 63 rows with B read by rows, below the split size, dot products shorter than
-# 256
+# length, 11 to 63 rows with B read by rows, below ONE_THREAD_MIN, the forms other than dot
+# products below the split size (W6a's gx and gW of its output layer), dot products shorter
+# than 256
 NOT_NARROW = [(3000, 1000, 6, True, False), (3000, 1000, 6, True, True),
               (4096, 8, 1024, False, False), (11, 2000, 1000, False, False),
-              (15, 1000, 2000, True, False), (100, 784, 10, False, True),
+              (15, 1000, 2000, True, False), (30, 784, 10, False, True),
+              (128, 10, 512, False, False), (10, 128, 512, True, False),
               (100000, 8, 10, False, True), (9000, 255, 10, False, True)]
 
 

@@ -27,6 +27,7 @@ _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from gdl import _memory  # noqa: E402
 
 _memory.keep_freed_memory()  # Note [freed memory]
+_memory.align_arrays()       # Note [aligned arrays]
 
 from gdl import nn, ops, optim, sparse, text  # noqa: E402  (after the OpenBLAS setting)
 from gdl._build_info import version as __version__

@@ -12,6 +12,10 @@ to glibc's maximum (32 MiB on 64-bit) and the trim threshold to 1 GiB when it is
 process keeps up to that much freed memory for its next allocations instead of handing it back
 (its resident size stays near its peak, as with PyTorch's caching allocators). Only on glibc;
 GDL_KEEP_FREED_MEMORY=0 in the environment leaves malloc as it was.
+
+Note [aligned arrays] (csrc/gdl.h): gdl also makes numpy allocate its arrays on 64-byte
+boundaries, through numpy's own hook for that (PyDataMem_SetHandler, NEP 49), in the context of
+the thread that imports gdl; GDL_ALIGNED_ARRAYS=0 leaves numpy's allocator as it was.
 """
 import ctypes
 import os
@@ -22,6 +26,7 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 1 << 30
 applied = False                  # whether keep_freed_memory() took effect in this process
+aligned = False                  # whether align_arrays() set numpy's allocator
 
 
 def on_glibc():
@@ -43,3 +48,25 @@ def keep_freed_memory():
     applied = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
                    and mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     return applied
+
+
+def align_arrays():
+    """Apply Note [aligned arrays] in this thread's context; True when numpy took the
+    allocator (False with GDL_ALIGNED_ARRAYS=0, or in a build without the memory family)."""
+    global aligned
+    if os.environ.get("GDL_ALIGNED_ARRAYS", "1") == "0":
+        return False
+    try:
+        from gdl._kernels import memory
+    except ImportError:                         # a development build without the family
+        return False
+    memory.align_numpy_arrays()
+    aligned = True
+    return True
+
+
+def numpy_allocator():
+    """The name of the allocator numpy uses in this thread's context."""
+    import numpy as np
+    core = getattr(np, "_core", None) or np.core
+    return core.multiarray.get_handler_name()

@@ -29,7 +29,8 @@ def kernel_settings():
     whether
     mid-sized matrix products are split among gdl's threads (Note [split GEMM]), whose BLAS the
     GEMMs call ("numpy" or "scipy", Note [numpy's BLAS] in csrc/gdl.h), and whether
-    freed memory is kept (Note [freed memory])."""
+    freed memory is kept (Note [freed memory]) and which allocator numpy uses here (Note
+    [aligned arrays]: "gdl_aligned_64" when gdl set it)."""
     from gdl import _memory
     try:
         from gdl._kernels import conv, matmul
@@ -40,7 +41,8 @@ def kernel_settings():
             "packed_kernels": conv.packed_kernels() or "off",
             "split_gemm": "on" if matmul.can_split() else "off",
             "gemm_blas": matmul.blas(),
-            "keep_freed_memory": "on" if _memory.applied else "off"}
+            "keep_freed_memory": "on" if _memory.applied else "off",
+            "numpy_allocator": _memory.numpy_allocator()}
 
 
 def info():
