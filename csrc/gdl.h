@@ -128,7 +128,7 @@ int gdl_packed_kernels(void);
  * fewer columns, and most of a strip is padding) and, with op(A) transposed, an A of at most
  * GDL_MATMUL_PACKED_MAX_A_T entries, runs on the recurrent layers' register-blocked kernel (Note
  * [small-batch GEMM]) instead of the BLAS. The product's cost (a strip of 32 columns times a block
- * of 8 rows; a last strip up to 8 or 16 wide a quarter or a half) is cut into one equal share a
+ * of 8 rows; a last strip up to 8 or 16 wide 0.5 or 0.6 of one) is cut into one equal share a
  * thread: a run of strips, a strip's rows in order, or, for C taller than wide, a run of rows of
  * every strip (each thread then reads only its rows of op(A)). Each thread packs the strips it
  * multiplies into its own buffer (a transposed operand by 16 x 16 register transposes, a plain

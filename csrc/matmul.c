@@ -267,23 +267,25 @@ typedef struct {
     int failed;                                /* atomic: a part had no buffer */
 } packed_product;
 
-/* The cost of a strip `width` wide, in quarters of a full one: sg_strip_rows multiplies a strip
- * up to 8 wide in 256-bit halves of registers, up to 16 in one register a row. */
+/* The cost of a strip `width` wide, in tenths of a full one (FULL): sg_strip_rows multiplies a
+ * strip up to 8 wide in 256-bit halves of registers, up to 16 in one register a row, which
+ * took 0.50 and 0.60 of a full strip's time ((128, 784) by 4 to 32 columns, one thread). */
+#define FULL 10
 static size_t strip_cost(size_t width) {
-    return width <= 8 ? 1 : width <= 16 ? 2 : 4;
+    return width <= 8 ? 5 : width <= 16 ? 6 : FULL;
 }
 
 /* The place of cost w in the product walked strip by strip, each strip's row blocks (of 8) in
  * order: *s the strip, *r the first row of the block there. */
 static void packed_place(const packed_product *p, size_t w, size_t *s, size_t *r) {
-    size_t blocks = (p->M + 7) / 8, full = p->N / SG_STRIP;   /* strips of cost 4 */
-    if (w < full * 4 * blocks) {
-        *s = w / (4 * blocks);
-        *r = w % (4 * blocks) / 4 * 8;
+    size_t blocks = (p->M + 7) / 8, full = p->N / SG_STRIP;   /* strips of cost FULL */
+    if (w < full * FULL * blocks) {
+        *s = w / (FULL * blocks);
+        *r = w % (FULL * blocks) / FULL * 8;
     } else {
         size_t last = strip_cost(p->N - full * SG_STRIP);
         *s = full;
-        *r = (w - full * 4 * blocks) / last * 8;
+        *r = (w - full * FULL * blocks) / last * 8;
     }
     if (*r >= p->M) {                          /* the end of a strip: the next one's start */
         *s += 1;
@@ -301,7 +303,7 @@ static void packed_task(void *ctx, size_t begin, size_t end) {
     packed_product *p = ctx;
     size_t M = p->M, N = p->N, K = p->K, ldx = p->ldx, xk = p->xk;
     size_t blocks = (M + 7) / 8, full = N / SG_STRIP, strips = (N + SG_STRIP - 1) / SG_STRIP;
-    size_t total = blocks * (full * 4 + (N % SG_STRIP > 0 ? strip_cost(N % SG_STRIP) : 0));
+    size_t total = blocks * (full * FULL + (N % SG_STRIP > 0 ? strip_cost(N % SG_STRIP) : 0));
     for (size_t part = begin; part < end; part++) {
         size_t s0, r0, s1, r1;                 /* from row r0 of strip s0 to row r1 of s1 */
         if (p->by_rows) {                      /* rows [r0, r1) of every strip */
