@@ -134,9 +134,13 @@ int gdl_packed_kernels(void);
  * multiplies into its own buffer (a transposed operand by 16 x 16 register transposes, a plain
  * one by masked copies), so they are in its L2 when it multiplies them; then groups of at most
  * 128 rows of op(A), read in place (transposed too: the kernel takes both strides), by each
- * strip, k block (256) by k block, so the rows' block stays in L2 and a strip's in L1. Each
- * output is one sum, k blocks in order, whatever the share it fell in, so every thread count
- * gives the same numbers; GDL_SMALL_GEMM=0 turns it off.
+ * strip, k block (256) by k block, so the rows' block stays in L2 and a strip's in L1. With
+ * op(A) = A, op(B) = B^T and K >= 256, a last strip of at most 8 columns (a 100-wide layer ends
+ * with 4) is dot products of rows of A and B instead (the dot tail, matmul.c: 0.21 of a full
+ * strip's time for 4 columns, where the padded strip took 0.5; in bench W2's step its layer
+ * took 73 us instead of 82). Each output is one sum in an order fixed by the shape, whatever
+ * the share it fell in, so every thread count gives the same numbers; GDL_SMALL_GEMM=0 turns
+ * it off.
  *
  * It replaced a scheme that packed all of op(B) in one parallel loop and then multiplied in
  * tasks of row groups x strip chunks: a strip packed by one core and multiplied by the other

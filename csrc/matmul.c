@@ -263,16 +263,29 @@ typedef struct {
     const float *A, *B;                        /* op(A)[r, k] at A[r ldx + k xk] */
     size_t ldx, xk;
     int trans_b, by_rows;                      /* parts: shares of the rows, or of the strips */
+    int dot_tail;                              /* the last strip as dot products (see below) */
     float *C;
     int failed;                                /* atomic: a part had no buffer */
 } packed_product;
 
-/* The cost of a strip `width` wide, in tenths of a full one (FULL): sg_strip_rows multiplies a
- * strip up to 8 wide in 256-bit halves of registers, up to 16 in one register a row, which
+/* The cost of a strip `width` wide, in hundredths of a full one (FULL): sg_strip_rows multiplies
+ * a strip up to 8 wide in 256-bit halves of registers, up to 16 in one register a row, which
  * took 0.50 and 0.60 of a full strip's time ((128, 784) by 4 to 32 columns, one thread). */
-#define FULL 10
+#define FULL 100
 static size_t strip_cost(size_t width) {
-    return width <= 8 ? 5 : width <= 16 ? 6 : FULL;
+    return width <= 8 ? 50 : width <= 16 ? 60 : FULL;
+}
+
+/* Note [packed GEMM]'s dot tail: with op(A) = A and op(B) = B^T, C's last columns, when at
+ * most DOT_TAIL_MAX of them are left past the last full strip and K is at least
+ * NARROW_DOT_MIN_K, are dot products of rows of A and rows of B (sg_dot_rows, as in Note
+ * [narrow GEMM]) instead of a mostly padded strip: (100, 784) x (100, 784)^T ends with 4. */
+#define DOT_TAIL_MAX 8
+
+/* The last strip's cost, as strip_cost: as dot products, (128, 784) by 1, 2, 4 and 8 rows of B
+ * took 0.09, 0.13, 0.21 and 0.39 of a full strip's time. */
+static size_t last_cost(const packed_product *p) {
+    return p->dot_tail ? 5 + 4 * (p->N % SG_STRIP) : strip_cost(p->N % SG_STRIP);
 }
 
 /* The place of cost w in the product walked strip by strip, each strip's row blocks (of 8) in
@@ -283,7 +296,7 @@ static void packed_place(const packed_product *p, size_t w, size_t *s, size_t *r
         *s = w / (FULL * blocks);
         *r = w % (FULL * blocks) / FULL * 8;
     } else {
-        size_t last = strip_cost(p->N - full * SG_STRIP);
+        size_t last = last_cost(p);
         *s = full;
         *r = (w - full * FULL * blocks) / last * 8;
     }
@@ -303,7 +316,8 @@ static void packed_task(void *ctx, size_t begin, size_t end) {
     packed_product *p = ctx;
     size_t M = p->M, N = p->N, K = p->K, ldx = p->ldx, xk = p->xk;
     size_t blocks = (M + 7) / 8, full = N / SG_STRIP, strips = (N + SG_STRIP - 1) / SG_STRIP;
-    size_t total = blocks * (full * FULL + (N % SG_STRIP > 0 ? strip_cost(N % SG_STRIP) : 0));
+    size_t tail = p->dot_tail ? strips - 1 : strips;         /* no strip when none */
+    size_t total = blocks * (full * FULL + (N % SG_STRIP > 0 ? last_cost(p) : 0));
     for (size_t part = begin; part < end; part++) {
         size_t s0, r0, s1, r1;                 /* from row r0 of strip s0 to row r1 of s1 */
         if (p->by_rows) {                      /* rows [r0, r1) of every strip */
@@ -323,7 +337,7 @@ static void packed_task(void *ctx, size_t begin, size_t end) {
             __atomic_store_n(&p->failed, 1, __ATOMIC_RELAXED);
             return;
         }
-        for (size_t s = s0; s < last; s++) {
+        for (size_t s = s0; s < last && s != tail; s++) {
             sg_pack_strip(p->B, K, N, p->trans_b, s, P + (s - s0) * SG_STRIP * K);
         }
         int one = p->by_rows || s0 + 1 == last;   /* all its strips' rows from r0 to r1 */
@@ -331,7 +345,7 @@ static void packed_task(void *ctx, size_t begin, size_t end) {
         for (size_t g = g0; g < g1; g += PACKED_ROWS) {
             for (size_t k0 = 0; k0 < K; k0 += PACKED_KC) {
                 size_t kc = K - k0 < PACKED_KC ? K - k0 : PACKED_KC;
-                for (size_t s = s0; s < last; s++) {
+                for (size_t s = s0; s < last && s != tail; s++) {
                     size_t a = (p->by_rows || s == s0) && r0 > g ? r0 : g;
                     size_t b = g + PACKED_ROWS < g1 ? g + PACKED_ROWS : g1;
                     b = s == s1 && r1 < b ? r1 : b;
@@ -342,6 +356,15 @@ static void packed_task(void *ctx, size_t begin, size_t end) {
                     sg_strip_rows(b - a, kc, p->A + a * ldx + k0 * xk, ldx, xk,
                                   P + (s - s0) * SG_STRIP * K + k0 * SG_STRIP,
                                   p->C + a * N + n0, N, width, k0 > 0);
+                }
+            }
+            if (tail >= s0 && tail < last) {   /* C's last columns: rows of A . rows of B */
+                size_t a = (p->by_rows || tail == s0) && r0 > g ? r0 : g;
+                size_t b = g + PACKED_ROWS < g1 ? g + PACKED_ROWS : g1;
+                b = tail == s1 && r1 < b ? r1 : b;
+                size_t n0 = tail * SG_STRIP;
+                if (a < b) {
+                    sg_dot_rows(K, p->A, K, a, b, p->B + n0 * K, K, N - n0, p->C + n0, N, 1);
                 }
             }
         }
@@ -355,8 +378,10 @@ static int packed_matmul(int trans_a, int trans_b, const float *A, const float *
     if (!sg_use(1)) {
         return 0;
     }
+    int dot_tail = !trans_a && trans_b && N % SG_STRIP != 0 && N % SG_STRIP <= DOT_TAIL_MAX
+                   && K >= NARROW_DOT_MIN_K;
     packed_product p = {M, N, K, gdl_num_threads(), A, B, trans_a ? 1 : K, trans_a ? M : 1,
-                        trans_b, M > N, C, 0};
+                        trans_b, M > N, dot_tail, C, 0};
     gdl_parallel_for(p.parts, 1, 1, packed_task, &p);
     return !__atomic_load_n(&p.failed, __ATOMIC_RELAXED);
 }

@@ -25,7 +25,8 @@ SHAPES = [(1, 1, 1), (3, 5, 2), (1, 784, 100), (100, 784, 1), (100, 784, 100),
 # only while A has at most PACKED_MAX_A_T entries, packed_expected): bench W6a's layer; rows past
 # the 8-row blocks (3: one rows4 pass short, 5: rows4 + rows1); a last strip of 1, 19, 4 (a
 # quarter strip), 8 and 12 (half); the fewest rows (32) and columns (16) it takes; C taller than
-# wide (shared among threads by rows) with many row groups; the smallest size
+# wide (shared among threads by rows) with many row groups; the smallest size. With B^T and K
+# from 256, a last strip of 1, 4 or 8 columns is dot products (the dot tail): 161, 100, 200
 PACKED_SHAPES = [(128, 784, 512), (203, 520, 161), (517, 100, 339), (100, 2000, 100),
                  (64, 2000, 200), (128, 1100, 140), (1400, 1000, 16), (32, 700, 100),
                  (64, 64, 64)]
