@@ -105,10 +105,11 @@ int gdl_packed_kernels(void);
  * (numpy's OpenBLAS's, Note [numpy's BLAS], or else found in the library scipy's cython_blas
  * loaded; OpenBLAS's "_local" variant sets the same global count) and restores it
  * afterwards: the one place a BLAS is called inside a parallel region. The longer side of C
- * is cut in two, so no part sums with another, whatever the thread count (one thread runs both halves): every GDL_NUM_THREADS gives the same numbers. A
- * product below 2^21 multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a
- * machine with more cores would lose them), with both sides of C shorter than 32, or with a
- * BLAS without the control (not OpenBLAS) is one ordinary call. A product started while this
+ * is cut in two, so no part sums with another, whatever the thread count (one thread runs
+ * both halves): every GDL_NUM_THREADS gives the same numbers. A product below 2^21
+ * multiply-adds, from 2^27 on (where OpenBLAS's own threads scale, and a machine with more
+ * cores would lose them), with both sides of C shorter than 32, or with a BLAS without the
+ * control (not OpenBLAS) is one ordinary call. A product started while this
  * module splits another runs both halves on its own thread with the BLAS as it is.
  *
  * Note [spinning helpers]: waking a sleeping helper took 33-70 us on average here (a
@@ -169,13 +170,13 @@ int gdl_packed_kernels(void);
  *   - op(A) = A, op(B) = B^T, K >= 256 and C has fewer than 16 columns or rows (this form from
  *     GDL_MATMUL_ONE_THREAD_MIN: bench W6a's output layer, (128, 512) x (10, 512)^T, 30 us as
  *     one BLAS call, 15 us so, arrays aligned by Note [aligned arrays]; the other forms lost
- *     below the split size, its gW 11 -> 26 us as B streamed): each entry
- *     is the dot product of a row of A and a row of B, both contiguous. The longer side's rows
- *     go in pairs against at most 8 rows of the shorter at a time, 16 lanes a sum (k in order,
- *     the last K % 16 masked), added across at the end; pairs are the tasks. W3's layer 0.25
- *     ms; (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs the 72 MB B for one
- *     row); shorter sums cost more in the adds across lanes than in multiplies ((100000, 8) x
- *     (10, 8)^T 0.9-1.4 ms against 0.3-0.4);
+ *     below the split size, its gW 15.5 -> 25.7 us as B streamed, before that alignment): each
+ *     entry is the dot product of a row of A and a row of B, both contiguous. The longer
+ *     side's rows go in pairs against at most 8 rows of the shorter at a time, 16 lanes a sum
+ *     (k in order, the last K % 16 masked), added across at the end; pairs are the tasks.
+ *     W3's layer 0.25 ms; (1, 16384) x (1100, 16384)^T 2.0 ms against 11.6 (the BLAS packs
+ *     the 72 MB B for one row); shorter sums cost more in the adds across lanes than in
+ *     multiplies ((100000, 8) x (10, 8)^T 0.9-1.4 ms against 0.3-0.4);
  *   - op(B) = B and C has at most 10 rows (a classifier's gW = gy^T x), op(A) either way: B is
  *     streamed by rows, four at a time, along chunks of at most 256 columns of C (the tasks),
  *     each vector of B used for two rows of C, whose chunk stays in L1; each entry a chain of
@@ -244,13 +245,14 @@ void gdl_matmul_f64(gdl_dgemm_t gemm, int trans_a, int trans_b, const double *A,
                     const double *B, double *C, size_t M, size_t N, size_t K);
 
 /* ---- memory: aligned blocks for numpy's arrays --------------------------------------------
- * Note [aligned arrays]: glibc's malloc returns 16-byte aligned blocks, so numpy's arrays start
- * 16, 32 or 48 bytes into a cache line, and every 64-byte vector load the kernels make of them
- * spans two lines. On an AVX-512 Intel guest, 2 threads, median of 15 alternating rounds,
- * arrays 64-byte aligned against 16 past a line: bench W6a's products 0.87-0.93 of the time
- * ((128, 784) x (512, 784)^T 357 / 386 us, gW2 234 / 268), its (128, 512) x (10, 512)^T dot
- * products 12.7 / 23.3 us; whole steps (bench, alternating runs) W3 2.99-3.00 ms against
- * 3.18-3.46, W6a 2.20-2.23 against 2.22-2.31, W1, W2, W6b within the noise. So gdl installs these functions as numpy's allocator (NumPy's
+ * Note [aligned arrays]: glibc's malloc returns 16-byte aligned blocks, so numpy's arrays may
+ * start 16, 32 or 48 bytes into a cache line (its mmap'ed blocks always 16 here), and every
+ * 64-byte vector load the kernels make of them spans two lines. On an AVX-512 Intel guest, 2
+ * threads, median of 15 alternating rounds, arrays 64-byte aligned against 16 past a line:
+ * bench W6a's products 0.87-0.93 of the time ((128, 784) x (512, 784)^T 357 / 386 us, gW2
+ * 234 / 268), its (128, 512) x (10, 512)^T dot products 12.7 / 23.3 us; whole steps (bench,
+ * alternating runs) W3 2.99-3.00 ms against 3.18-3.46, W6a 2.20-2.23 against 2.22-2.31, W1,
+ * W2, W6b within the noise. So gdl installs these functions as numpy's allocator (NumPy's
  * PyDataMem_SetHandler, NEP 49) when it is imported, in the importing thread's context: each
  * block starts on a GDL_ALIGN-byte boundary, its raw pointer and size in the 16 bytes below.
  * GDL_ALIGNED_ARRAYS=0 leaves numpy's allocator as it is. They are numpy's PyDataMemAllocator

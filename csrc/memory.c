@@ -8,9 +8,14 @@
 #define HEAD (2 * sizeof(size_t))              /* below a block: its raw pointer and size */
 #define EXTRA (GDL_ALIGN + HEAD)               /* room for the head and the rounding up */
 
+/* Where the aligned block inside raw starts: the first boundary with room for the head. */
+static char *aligned_in(char *raw) {
+    return (char *)(((uintptr_t)raw + HEAD + GDL_ALIGN - 1) & ~(uintptr_t)(GDL_ALIGN - 1));
+}
+
 /* The aligned block inside raw (EXTRA + size bytes), with its head written. */
 static void *place(char *raw, size_t size) {
-    char *block = (char *)(((uintptr_t)raw + HEAD + GDL_ALIGN - 1) & ~(uintptr_t)(GDL_ALIGN - 1));
+    char *block = aligned_in(raw);
     ((size_t *)block)[-1] = (size_t)(block - raw);
     ((size_t *)block)[-2] = size;
     return block;
@@ -50,7 +55,7 @@ void *gdl_aligned_realloc(void *ctx, void *block, size_t size) {
     if (raw == NULL) {
         return NULL;                           /* the block stays as it was */
     }
-    char *moved = (char *)(((uintptr_t)raw + HEAD + GDL_ALIGN - 1) & ~(uintptr_t)(GDL_ALIGN - 1));
+    char *moved = aligned_in(raw);
     if ((size_t)(moved - raw) != offset) {     /* realloc kept 16-byte, not 64-byte, alignment */
         memmove(moved, raw + offset, before < size ? before : size);
     }

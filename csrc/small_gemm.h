@@ -244,21 +244,6 @@ static inline void sg_pack_strip(const float *W, size_t K, size_t N, int transpo
     }
 }
 
-#ifdef SG_X86
-/* Rows [k0, k0 + kc) of strip s of M = W, or W^T when transposed (sg_pack_strip), W K x N
- * (N x K when transposed): dst[k 32 + j] = M[k0 + k, 32 s + j], 0 past M's last column.
- * SG_AVX512 only. */
-static inline void sg_pack_block(const float *W, size_t K, size_t N, int transposed, size_t s,
-                                 size_t k0, size_t kc, float *dst) {
-    size_t n0 = s * SG_STRIP, width = N - n0 < SG_STRIP ? N - n0 : SG_STRIP;
-    if (transposed) {
-        sg_pack_strip_t(W + k0, kc, K, n0, width, dst);
-    } else {
-        sg_pack_strip_n(W + k0 * N, kc, N, n0, width, dst);
-    }
-}
-#endif
-
 /* Strips [s0, s1) of P = the strips of M (sg_pack_strip): strip s at P + s K 32. */
 static inline void sg_pack_range(const float *W, size_t K, size_t N, int transposed,
                                  float *P, size_t s0, size_t s1) {

@@ -40,7 +40,9 @@ def test_the_setting_can_be_turned_off():
 
 
 def _offsets(arrays):
-    return [a.ctypes.data % 64 for a in arrays]
+    from gdl._kernels import memory
+    assert memory.ALIGN == 64
+    return [a.ctypes.data % memory.ALIGN for a in arrays]
 
 
 def test_numpy_arrays_are_64_byte_aligned_after_import():
